@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 snap=$(mktemp -d)
 trap 'rm -rf "$snap"' EXIT
-cp -r nbs randprune README.md "$snap/"
+cp -rL nbs randprune README.md "$snap/"
 status=0
 
 nbdev_clean
