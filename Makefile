@@ -6,7 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench readme clean-venv
+# GLUE data: $RANDPRUNE_GLUE_DIR, else a glue_data folder beside the clone (../shared/glue_data), else the hub.
+export RANDPRUNE_GLUE_DIR ?= $(wildcard $(abspath $(CURDIR)/../shared/glue_data))
+export RANDPRUNE_GLUE_FORMATS ?= $(wildcard $(abspath $(CURDIR)/../shared/glue_formats))
+# The main job: fine-tune MiniLM-L6 on an SST-2 subset, prune it to 16x with IMP and distillation, report.
+DEMO_OUT ?= runs/demo
+DEMO_DATA = --task sst2 --max_train_samples 1500 --max_seq_length 64
+DEMO_FT = --epochs 2 --lr 5e-5
+DEMO_PRUNE = --method deterministic --warmup_epochs 0 --stage_epochs 1 --lr 1e-4
+
+.PHONY: demo masks test bench readme clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +26,12 @@ $(STAMP): settings.ini setup.py
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m randprune.demo
+	$(BIN)/randprune finetune $(DEMO_DATA) $(DEMO_FT) --out $(DEMO_OUT)/dense
+	$(BIN)/randprune prune $(DEMO_DATA) $(DEMO_PRUNE) --teacher $(DEMO_OUT)/dense/final --out $(DEMO_OUT)/imp-16x
+	$(BIN)/randprune report $(DEMO_OUT)/imp-16x
+
+masks: $(STAMP)
+	$(BIN)/randprune masks
 
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/check_sync.sh

@@ -1,4 +1,4 @@
-"""The demo as users run it: `python -m randprune.demo`, in a subprocess."""
+"""The mask report as users run it: `randprune masks` (here `python -m randprune.cli masks`), in a subprocess."""
 import json
 import subprocess
 import sys
@@ -6,11 +6,12 @@ import sys
 import pytest
 
 from randprune.core import prunable_parameters, tiny_bert
-from randprune.demo import bundled_minilm, load_encoder
+from randprune.core import bundled_minilm
+from randprune.demo import load_encoder
 
 
 def run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "randprune.demo", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "randprune.cli", "masks", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=600)
 
 
