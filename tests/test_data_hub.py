@@ -30,3 +30,11 @@ def test_hub_columns_are_renamed(monkeypatch, task, config):
     expected = {"text_a", "label"} | ({"text_b"} if len(HUB[config][0]) == 2 else set())
     assert set(ds["dev"].column_names) == expected
     assert ds["dev"]["text_a"][0] == f"{HUB[config][0][0]} 0"
+
+
+def test_hub_unreachable_is_a_clear_error(monkeypatch):
+    def offline(*a, **k): raise OSError("no network")
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    monkeypatch.delenv("RANDPRUNE_GLUE_DIR", raising=False)
+    with pytest.raises(ConnectionError, match="pass --glue_dir or set RANDPRUNE_GLUE_DIR"):
+        load_glue(DataConfig(task="sst2"))
