@@ -5,12 +5,13 @@
 # %% ../nbs/10_cli.ipynb #f573cd18
 from __future__ import annotations
 import argparse, json, sys
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
 
 import pandas as pd
 
+from .ablate import AblateConfig, run_batch
 from .core import load_masks, sparsity_report
 from .data import DataConfig, get_task
 from .demo import DemoConfig, run_demo
@@ -59,6 +60,7 @@ COMMANDS = {
     "prune": ((DataConfig, TrainConfig, SamplerConfig, SelectionConfig, DistillConfig, PruneConfig),
               "Prune a fine-tuned model stage by stage with distillation; rerun the same command to resume."),
     "masks": ((DemoConfig,), "Masks for a pretrained model at every stage, with a sparsity and randomness report."),
+    "ablate": ((AblateConfig,), "Run a grid of experiment notebooks (papermill), skipping finished runs, then the comparison notebook."),
 }
 
 def report(run:str|Path) -> dict:
@@ -84,18 +86,27 @@ def report(run:str|Path) -> dict:
         metrics["sparsity_table"] = table
     return metrics
 
+def _ablate(grid:str, config:AblateConfig):
+    "Run a batch; list its failed runs and exit with status 1 if there are any."
+    s = run_batch(grid, **asdict(config))
+    print(f"ablate {s['batch']}: {len(s['finished'])} ran, {len(s['skipped'])} already finished, {len(s['failed'])} failed")
+    for run_id, why in s["failed"].items(): print(f"  FAILED {run_id}: {why}")
+    if s["failed"]: sys.exit(1)
+
 def main(argv:list[str]|None=None):
     "The `randprune` command line."
     ap = argparse.ArgumentParser(prog="randprune", description="Randomized pruning-mask generation and selection for transformers.")
     sub = ap.add_subparsers(dest="command", required=True)
     for name, (classes, doc) in COMMANDS.items():
         add_config_args(sub.add_parser(name, help=doc, description=doc), *classes)
+    sub.choices["ablate"].add_argument("grid", help="the grid file (YAML)")
     sub.add_parser("report", help="Print the metrics and sparsity table of a finished run.").add_argument("run", help="run folder")
     args = ap.parse_args(argv)
     try:
         if args.command == "report": report(args.run); return
         configs = configs_from_args(args, *COMMANDS[args.command][0])
         if args.command == "masks": run_demo(*configs); return
+        if args.command == "ablate": return _ablate(args.grid, configs[0])
         metrics = (finetune if args.command == "finetune" else prune)(*configs)
         print(f"{args.command}: {configs[-1].out}  " + "  ".join(
             f"{key} {k} {v:.4f}" for key in ("teacher_dev", "dev") for k, v in metrics.get(key, {}).items()))

@@ -1,0 +1,70 @@
+"The papermill experiment suite: one notebook run end to end, parameter checks, and a batch with a failing run."
+import json, os, subprocess, sys
+from pathlib import Path
+
+import papermill as pm
+import pytest
+import yaml
+
+from randprune.core import tiny_bert
+from randprune.data import tiny_tokenizer, write_glue_folder
+from randprune.experiment import parameter_names
+
+ROOT = Path(__file__).resolve().parent.parent
+NB = ROOT/"nbs"/"experiments"/"prune_glue.ipynb"
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    "Parameters of a tiny run (tiny BERT, synthetic SST-2) that fine-tunes its own teacher."
+    d = tmp_path_factory.mktemp("tiny")
+    write_glue_folder(d/"glue", "sst2", n_train=96, n_dev=32)
+    tiny_bert().save_pretrained(d/"base"); tiny_tokenizer().save_pretrained(d/"base")
+    return d, dict(task="sst2", glue_dir=str(d/"glue"), max_seq_length=16, model=str(d/"base"), teacher_epochs=2,
+                   teacher_lr=3e-3, lr=3e-3, batch_size=16, eval_every=4, stages=[0.5, 0.75], warmup_epochs=0, stage_epochs=1)
+
+def test_parameters_cell_is_the_config_fields():
+    assert list(pm.inspect_notebook(str(NB))) == parameter_names()
+
+def test_papermill_runs_prune_glue(tiny, tmp_path):
+    d, params = tiny
+    out = tmp_path/"run"
+    pm.execute_notebook(str(NB), str(tmp_path/"executed.ipynb"), progress_bar=False,
+                        parameters=dict(params, method="mcss", candidates=2, emep_epochs=0.5, out=str(out), teacher_out=str(d/"teacher")))
+    metrics = json.loads((out/"metrics.json").read_text())
+    assert [s["sparsity"] for s in metrics["steps"]] == [0.5, 0.75]
+    assert len(metrics["steps"][1]["candidates"]) == 2
+    assert (out/"plots.png").stat().st_size > 10_000
+    executed = json.loads((tmp_path/"executed.ipynb").read_text())
+    assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
+    assert not any(o.get("output_type") == "error" for c in executed["cells"] for o in c.get("outputs", []))
+
+def _ablate(grid:dict, d:Path) -> subprocess.CompletedProcess:
+    (d/"grid.yaml").write_text(yaml.safe_dump(grid))
+    return subprocess.run([sys.executable, "-m", "randprune.cli", "ablate", str(d/"grid.yaml"), "--runs", str(d/"runs")],
+                          cwd=d, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+def test_unknown_parameter_fails_before_any_run(tiny, tmp_path):
+    _, params = tiny
+    r = _ablate(dict(batch="typo", params=dict(params, candidats=4), grid=dict(seed=[0])), tmp_path)
+    assert r.returncode != 0
+    assert "unknown parameter 'candidats' (did you mean 'candidates'?)" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path/"runs").exists()
+
+def test_batch_continues_past_a_failed_run(tiny, tmp_path):
+    _, params = tiny
+    grid = dict(batch="b", params=dict(params, teacher_out="{batch_dir}/teacher"),
+                grid=dict(method=[dict(name="imp", method="deterministic"), dict(name="broken", method="uniform", stages=[0.75, 0.5]),
+                                  dict(name="uniform", method="uniform")], seed=[0]))
+    r = _ablate(grid, tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "2 ran, 0 already finished, 1 failed" in r.stdout and "FAILED method=broken_seed=0" in r.stdout
+    batch = tmp_path/"runs"/"b"
+    for ok in ("method=imp_seed=0", "method=uniform_seed=0"):
+        assert (batch/ok/"metrics.json").exists() and (batch/ok/"prune_glue.ipynb").exists()
+        assert not (batch/ok/"checkpoints").exists()
+    assert "stages must be increasing" in (batch/"method=broken_seed=0"/"error.txt").read_text()
+    analysis = json.loads((batch/"ablation.ipynb").read_text())
+    assert not any(o.get("output_type") == "error" for c in analysis["cells"] for o in c.get("outputs", []))
+    assert json.loads((batch/"batch.json").read_text())["failed"].keys() == {"method=broken_seed=0"}
+    again = _ablate(grid, tmp_path)  # finished runs are skipped; the broken one is tried again
+    assert "0 ran, 2 already finished, 1 failed" in again.stdout
