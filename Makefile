@@ -15,7 +15,7 @@ DEMO_DATA = --task sst2 --max_train_samples 1500 --max_seq_length 64
 DEMO_FT = --epochs 2 --lr 5e-5
 DEMO_PRUNE = --method deterministic --warmup_epochs 0 --stage_epochs 1 --lr 1e-4
 
-.PHONY: demo masks test bench readme clean-venv
+.PHONY: demo masks test bench quality docs-check readme clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/check_sync.sh
 	$(BIN)/nbdev_test
 	$(BIN)/python -m pytest tests/ -q
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/check_docs.py
+
+docs-check: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/check_docs.py
+
+# The CPU quality benchmark: IMP vs MCSS+EMEP vs uniform, 3 tasks x 3 seeds (about 2 h on 2 cores).
+quality: $(STAMP)
+	$(BIN)/randprune ablate benchmarks/quality_cpu.yaml --runs runs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sampler.py

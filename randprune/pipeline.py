@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_pipeline.ipynb #d3640427
 from __future__ import annotations
-import json, os, shutil, time
+import json, os, re, shutil, time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,14 +20,14 @@ from .selection import SelectionConfig, SelectionContext, StageState, select_mas
 from .train import Loss, TrainConfig, evaluate, make_loader, make_optimizer, train
 
 # %% auto #0
-__all__ = ['FinetuneConfig', 'PruneConfig', 'resolved', 'finished_run', 'start_run', 'save_checkpoint', 'load_checkpoint',
-           'completed_steps', 'load_model', 'load_tokenizer', 'finetune', 'prune']
+__all__ = ['HUB_ID', 'FinetuneConfig', 'PruneConfig', 'resolved', 'finished_run', 'start_run', 'save_checkpoint',
+           'load_checkpoint', 'completed_steps', 'load_model', 'load_tokenizer', 'finetune', 'prune']
 
 # %% ../nbs/06_pipeline.ipynb #1fca1b08
 @dataclass
 class FinetuneConfig:
     "Where a dense fine-tuning run starts and writes; the field names are CLI flags."
-    model:str = "" # pretrained model folder ("" = the bundled MiniLM-L6)
+    model:str = "" # pretrained model: a folder or a hub id ("" = the bundled MiniLM-L6)
     out:str = "runs/finetune" # run folder
     epochs:float = 3. # passes over the training split
 
@@ -110,19 +110,26 @@ def completed_steps(out:Path) -> list[Path]:
     return sorted(p for p in (out/"checkpoints").glob("step-*") if p.is_dir() and not p.name.endswith(".tmp"))
 
 # %% ../nbs/06_pipeline.ipynb #9501efc8
+HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")  # e.g. "bert-base-uncased", "google-bert/bert-base-uncased"
+
+def _pretrained(cls, path:str, **kw):
+    "`cls.from_pretrained`: a local folder, else a hub id (downloaded into the Hugging Face cache)."
+    if Path(path).is_dir(): return cls.from_pretrained(path, local_files_only=True, **kw)
+    if path.startswith((".", "/", "~")) or not HUB_ID.fullmatch(path): raise FileNotFoundError(f"no model folder at {path!r}")
+    try: return cls.from_pretrained(path, **kw)
+    except OSError as e: raise FileNotFoundError(f"no model folder at {path!r}, and the hub could not provide it: {e}") from e
+
 def load_model(path:str, num_labels:int, seed:int=0):
-    "A sequence classifier from folder `path` (eager attention, so distillation can read attention probabilities)."
+    "A sequence classifier from folder or hub id `path` (eager attention, so distillation can read attention probabilities)."
     from transformers import AutoModelForSequenceClassification
-    if not Path(path).is_dir(): raise FileNotFoundError(f"no model folder at {path!r}")
     with torch.random.fork_rng(devices=[]):  # a new classifier head is initialised from `seed`, not the global RNG
         torch.manual_seed(seed)
-        return AutoModelForSequenceClassification.from_pretrained(path, num_labels=num_labels, attn_implementation="eager",
-                                                                  local_files_only=True)
+        return _pretrained(AutoModelForSequenceClassification, path, num_labels=num_labels, attn_implementation="eager")
 
 def load_tokenizer(path:str):
-    "The tokenizer saved in folder `path`."
+    "The tokenizer saved in folder (or hub id) `path`."
     from transformers import AutoTokenizer
-    return AutoTokenizer.from_pretrained(path, local_files_only=True)
+    return _pretrained(AutoTokenizer, path)
 
 def _data(config:DataConfig, tokenizer):
     return tokenize(load_glue(config), tokenizer, config.max_seq_length)

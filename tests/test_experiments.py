@@ -68,3 +68,17 @@ def test_batch_continues_past_a_failed_run(tiny, tmp_path):
     assert json.loads((batch/"batch.json").read_text())["failed"].keys() == {"method=broken_seed=0"}
     again = _ablate(grid, tmp_path)  # finished runs are skipped; the broken one is tried again
     assert "0 ran, 2 already finished, 1 failed" in again.stdout
+
+@pytest.mark.parametrize("grid", sorted((ROOT/"benchmarks").glob("*.yaml")), ids=lambda p: p.name)
+def test_committed_grids_expand(grid):
+    from randprune.ablate import expand, load_grid
+    g = load_grid(grid)
+    runs = expand(g, f"runs/{g.batch}")
+    assert len(runs) >= 27 and all(p["teacher_out"].startswith(f"runs/{g.batch}/teachers/") for _, _, p in runs)
+
+def test_sampler_notebook_plots_the_committed_results(tmp_path):
+    out = tmp_path/"sampler.ipynb"
+    pm.execute_notebook(str(ROOT/"nbs"/"experiments"/"sampler.ipynb"), str(out), progress_bar=False, cwd=str(ROOT))
+    cells = json.loads(out.read_text())["cells"]
+    assert sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", [])) == 2
+    assert "48 settings" in "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
