@@ -42,9 +42,13 @@ test: $(STAMP)
 docs-check: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/check_docs.py
 
-# The CPU quality benchmark: IMP vs MCSS+EMEP vs uniform, 3 tasks x 3 seeds (about 2 h on 2 cores).
+# The CPU quality benchmark: IMP vs MCSS+EMEP vs uniform, 3 tasks x 3 seeds (about 2 h on 2 cores); then its small
+# result files are copied to benchmarks/results/quality-cpu and the comparison notebook is executed there.
+QUALITY = benchmarks/results/quality-cpu
 quality: $(STAMP)
-	$(BIN)/randprune ablate benchmarks/quality_cpu.yaml --runs runs
+	-$(BIN)/randprune ablate benchmarks/quality_cpu.yaml --runs runs
+	$(BIN)/python -c "from randprune.ablate import publish; print(len(publish('runs/quality-cpu', '$(QUALITY)')), 'runs published')"
+	$(BIN)/papermill --log-level WARNING nbs/experiments/ablation.ipynb $(QUALITY)/ablation.ipynb -p batch $(QUALITY)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sampler.py
