@@ -82,3 +82,8 @@ def test_sampler_notebook_plots_the_committed_results(tmp_path):
     cells = json.loads(out.read_text())["cells"]
     assert sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", [])) == 2
     assert "48 settings" in "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+
+def test_unknown_parameter_fails_in_plain_papermill(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match=r"unknown parameter 'candidats' \(did you mean 'candidates'\?\)"):
+        pm.execute_notebook(str(NB), str(tmp_path/"x.ipynb"), progress_bar=False, parameters=dict(candidats=4, out=str(tmp_path/"run")))
+    assert not (tmp_path/"run").exists()
