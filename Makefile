@@ -42,7 +42,7 @@ test: $(STAMP)
 docs-check: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/check_docs.py
 
-# The CPU quality benchmark: IMP vs MCSS+EMEP vs uniform, 3 tasks x 3 seeds (about 2 h on 2 cores); then its small
+# The CPU quality benchmark: IMP vs MCSS+EMEP vs uniform, 3 tasks x 3 seeds (about 2 h 20 min on 2 idle cores); then its small
 # result files are copied to benchmarks/results/quality-cpu and the comparison notebook is executed there.
 QUALITY = benchmarks/results/quality-cpu
 quality: $(STAMP)
