@@ -15,7 +15,7 @@ DEMO_DATA = --task sst2 --max_train_samples 1500 --max_seq_length 64
 DEMO_FT = --epochs 2 --lr 5e-5
 DEMO_PRUNE = --method deterministic --warmup_epochs 0 --stage_epochs 1 --lr 1e-4
 
-.PHONY: demo masks test bench quality docs-check readme clean-venv
+.PHONY: demo masks test test-fast bench quality docs-check readme clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,11 +33,17 @@ demo: $(STAMP)
 masks: $(STAMP)
 	$(BIN)/randprune masks
 
+# Every test, the slow end-to-end ones included (what CI runs); `make test-fast` skips the `#| slow` cells and
+# `@pytest.mark.slow` tests, for the edit-test loop.
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/check_sync.sh
-	$(BIN)/nbdev_test
+	$(BIN)/nbdev_test --flags slow
 	$(BIN)/python -m pytest tests/ -q
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/check_docs.py
+
+test-fast: $(STAMP)
+	$(BIN)/nbdev_test
+	$(BIN)/python -m pytest tests/ -q -m "not slow"
 
 docs-check: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/check_docs.py

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from randprune.core import kept_difference
-from randprune.sampling import (PAPER_STAGES, REFERENCE_RATIOS, as_generator, deterministic_mask, ensemble_mask,
+from randprune.core import as_generator, kept_difference
+from randprune.sampling import (PAPER_STAGES, REFERENCE_RATIOS, deterministic_mask, ensemble_mask,
                                 n_draws, n_keep)
 
 BERT_BASE_SHAPES = ("768x768", "3072x768", "768x3072")

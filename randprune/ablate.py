@@ -8,20 +8,17 @@ import itertools, json, os, shutil, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
 import randprune
-from .data import get_task
-from .experiment import check_parameters, steps_table
-from .pipeline import _diff
+from .analysis import finished_runs
+from .experiment import check_parameters, fill_templates
+from .runs import config_diff
 
 # %% auto #0
 __all__ = ['EXPERIMENTS', 'RESULT_FILES', 'Grid', 'load_grid', 'expand', 'run_status', 'run_one', 'AblateConfig', 'run_batch',
-           'finished_runs', 'batch_table', 'summarise', 'compare', 'selection_cost', 'publish', 'plot_batch',
-           'plot_batch_trajectories']
+           'publish']
 
 # %% ../nbs/09_ablate.ipynb #4d155e24
 EXPERIMENTS = Path(randprune.__file__).resolve().parent.parent/"nbs"/"experiments"  # in a clone (editable install)
@@ -62,9 +59,6 @@ def _point(axis:str, value) -> tuple[str, dict]:
         return str(value["name"]), {k: v for k, v in value.items() if k != "name"}
     return str(value), {axis: value}
 
-def _fill(value, params:dict):
-    return value.format(**params) if isinstance(value, str) and "{" in value else value
-
 def expand(
     grid:Grid, # the batch
     batch_dir:str|Path, # its folder (fills `{batch_dir}` in parameters)
@@ -77,7 +71,7 @@ def expand(
         for _, p in combo: params.update(p)
         if "out" in params: raise ValueError("`out` is set by the runner (RUNS/BATCH/RUN-ID); remove it from the grid")
         check_parameters(params)
-        params = {k: _fill(v, dict(params, batch_dir=str(batch_dir))) for k, v in params.items()}
+        params = fill_templates(params, batch_dir=str(batch_dir))
         runs.append(("_".join(f"{a}={l}" for a, l in labels.items()), labels, params))
     ids = [r[0] for r in runs]
     if len(set(ids)) < len(ids): raise ValueError("two grid points have the same labels; give mapping values distinct names")
@@ -92,7 +86,7 @@ def run_status(
     saved = folder/"params.json"
     if not saved.exists(): return "todo"
     old = json.loads(saved.read_text())["params"]
-    if diff := _diff(old, json.loads(json.dumps(params))):
+    if diff := config_diff(old, json.loads(json.dumps(params))):
         return f"{folder} holds a run with other parameters ({'; '.join(diff)}); delete it or rename the batch"
     return "finished" if (folder/"metrics.json").exists() else "todo"
 
@@ -158,65 +152,6 @@ def run_batch(
     (batch_dir/"batch.json").write_text(json.dumps(summary, indent=1))
     return summary
 
-# %% ../nbs/09_ablate.ipynb #997d28fb
-def finished_runs(
-    batch:str|Path, # a batch folder (or a published copy)
-) -> list[tuple[Path, dict, dict]]:
-    "(folder, axis labels, metrics) of every finished run of a batch, in folder-name order."
-    return [(f.parent, json.loads(f.read_text())["labels"], json.loads((f.parent/"metrics.json").read_text()))
-            for f in sorted(Path(batch).glob("*/params.json")) if (f.parent/"metrics.json").exists()]
-
-def batch_table(
-    batch:str|Path, # a batch folder (or a published copy)
-) -> pd.DataFrame:
-    "One row per finished run of a batch folder: labels, main dev metric, teacher's, pruning seconds."
-    rows = []
-    for folder, labels, m in finished_runs(batch):
-        key = get_task(m["task"]).main_metric
-        rows.append(dict(run=folder.name, **{"task": m["task"], **labels}, metric=key, dev=m["dev"][key],
-                         teacher=m["teacher_dev"][key], seconds=m["seconds"]))
-    if not rows: raise FileNotFoundError(f"no finished runs in {batch}")
-    return pd.DataFrame(rows)
-
-def _axes(df:pd.DataFrame, *drop) -> list[str]:
-    return [c for c in df.columns[1:df.columns.get_loc("metric")] if c not in drop]
-
-def summarise(
-    df:pd.DataFrame, # `batch_table`'s rows
-    seed_axis:str="seed", # the axis averaged over
-) -> pd.DataFrame:
-    "Mean, spread (std) and count over seeds of the dev metric and seconds, per combination of the other axes."
-    return (df.groupby(_axes(df, seed_axis), sort=False)
-              .agg(metric=("metric", "first"), dev_mean=("dev", "mean"), dev_std=("dev", "std"), runs=("dev", "size"),
-                   teacher=("teacher", "mean"), seconds=("seconds", "mean")).reset_index())
-
-def compare(
-    df:pd.DataFrame, # `batch_table`'s rows
-    baseline:str, # the `axis` label compared with, e.g. "imp"
-    axis:str="method", # the axis whose values are compared
-    seed_axis:str="seed", # the axis averaged over
-) -> pd.DataFrame:
-    "Per other-axes combination and on average: each `axis` value's mean dev minus `baseline`'s (points), time ratio."
-    s, rest = summarise(df, seed_axis), _axes(df, seed_axis, axis)
-    if baseline not in set(s[axis]): raise ValueError(f"baseline {baseline!r} is not a value of axis {axis!r}: {sorted(set(s[axis]))}")
-    dev, sec = (s.pivot_table(index=rest, columns=axis, values=v, sort=False) for v in ("dev_mean", "seconds"))
-    delta, ratio = (dev.sub(dev[baseline], axis=0) * 100).add_suffix(" Δ points"), sec.div(sec[baseline], axis=0).add_suffix(" time ×")
-    out = pd.concat([delta, ratio], axis=1)
-    out.loc["average"] = out.mean()
-    return out.drop(columns=[f"{baseline} Δ points", f"{baseline} time ×"])
-
-# %% ../nbs/09_ablate.ipynb #4ff9c2f9
-def selection_cost(
-    batch:str|Path, # a batch folder (or a published copy)
-) -> pd.DataFrame:
-    "Per finished run that scored candidates: selection seconds, run seconds, and run time over the time without selection."
-    rows = []
-    for folder, labels, m in finished_runs(batch):
-        sel = sum(c.get("seconds", 0.) for s in m["steps"] for c in s.get("candidates") or [] if c.get("score") is not None)
-        if sel: rows.append(dict(run=folder.name, **labels, selection_seconds=sel, seconds=m["seconds"],
-                                 overhead=m["seconds"] / (m["seconds"] - sel)))
-    return pd.DataFrame(rows)
-
 # %% ../nbs/09_ablate.ipynb #6f9bcbaf
 RESULT_FILES = ("params.json", "metrics.json", "selection.jsonl") # the files of a run that `publish` copies
 
@@ -233,47 +168,3 @@ def publish(
         runs.append(folder.name)
     if (batch/"batch.json").exists(): shutil.copy2(batch/"batch.json", dest/"batch.json")
     return runs
-
-# %% ../nbs/09_ablate.ipynb #7f361001
-def _task_axes(tasks:list[str]) -> tuple:
-    "A figure with one subplot per task, and its axes."
-    fig, axs = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3.5), squeeze=False)
-    return fig, axs[0]
-
-def plot_batch(
-    df:pd.DataFrame, # `batch_table`'s rows
-    axis:str="method", # the axis whose values are bars
-    seed_axis:str="seed", # the axis averaged over
-):
-    "Per task: bars of the mean dev metric per `axis` value, spread as error bars, seeds as dots."
-    tasks = list(dict.fromkeys(df.task))
-    fig, axs = _task_axes(tasks)
-    for ax, task in zip(axs, tasks):
-        t = df[df.task == task]
-        s = summarise(t, seed_axis)
-        xs = {v: i for i, v in enumerate(dict.fromkeys(t[axis]))}
-        ax.bar(list(xs), s.dev_mean, yerr=s.dev_std.fillna(0), color=[f"C{i}" for i in xs.values()], alpha=.5, capsize=4)
-        ax.scatter(t[axis].map(xs), t.dev, c="k", s=12, zorder=3)
-        ax.axhline(t.teacher.mean(), ls="--", c="gray")
-        lo = min(t.dev.min(), t.teacher.min())
-        ax.set(title=task, ylabel=f"dev {t.metric.iloc[0]}", ylim=(lo - .05 * abs(lo) - .01, max(t.dev.max(), t.teacher.max()) + .02))
-    fig.tight_layout()
-    return fig
-
-def plot_batch_trajectories(
-    batch:str|Path, # a batch folder (or a published copy)
-    axis:str="method", # the axis whose values are lines
-):
-    "Per task: the mean main dev metric after each step against compression, one line per `axis` value."
-    df = pd.concat([steps_table(m).assign(task=m["task"], group=labels.get(axis, ""))
-                      .rename(columns={f"dev_{get_task(m['task']).main_metric}": "dev"}) for _, labels, m in finished_runs(batch)])
-    tasks = list(dict.fromkeys(df.task))
-    fig, axs = _task_axes(tasks)
-    for ax, task in zip(axs, tasks):
-        for g, t in df[df.task == task].groupby("group", sort=False):
-            mean = t.groupby("compression").dev.mean()
-            ax.plot(mean.index, mean.values, "o-", label=g)
-        ax.set_xscale("log", base=2); ax.set(title=task, xlabel="compression", ylabel="dev (main metric)")
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    return fig

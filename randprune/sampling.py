@@ -4,28 +4,28 @@
 
 # %% ../nbs/02_sampling.ipynb #1ad8c2af
 from __future__ import annotations
-import hashlib, math
+import math
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from dataclasses import dataclass, asdict
 from fractions import Fraction
-from typing import Callable, Literal, get_args
+from typing import Callable, Literal
 
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .core import MaskSet
+from .core import MaskSet, as_generator, check_choice, derive_seed
 
 # %% auto #0
 __all__ = ['Method', 'Implementation', 'TieBreak', 'PAPER_STAGES', 'REFERENCE_RATIOS', 'NEWTON_RTOL', 'NEWTON_MAX_STEPS',
-           'SATURATED', 'HIST_BINS', 'BAND_SIGMAS', 'BINOMIAL_CHUNK', 'n_keep', 'n_draws', 'derive_seed',
-           'as_generator', 'keep_top', 'magnitude_ties', 'random_ties', 'deterministic_mask', 'uniform_mask',
-           'reference_votes', 'inclusion_probabilities', 'binomial', 'fast_votes', 'check_ensemble_args',
-           'ensemble_mask', 'SamplerConfig', 'sample_mask', 'sample_masks']
+           'SATURATED', 'HIST_BINS', 'BAND_SIGMAS', 'BINOMIAL_CHUNK', 'n_keep', 'n_draws', 'keep_top', 'magnitude_ties',
+           'random_ties', 'deterministic_mask', 'uniform_mask', 'reference_votes', 'inclusion_probabilities',
+           'binomial', 'fast_votes', 'check_ensemble_args', 'ensemble_mask', 'SamplerConfig', 'check_stages',
+           'sample_mask', 'sample_masks']
 
 # %% ../nbs/02_sampling.ipynb #6ab2c233
-Method = Literal["deterministic", "ensemble", "uniform", "mcss"]
+Method = Literal["deterministic", "ensemble", "uniform"]
 Implementation = Literal["fast", "reference"]
 TieBreak = Literal["magnitude", "random"]
 
@@ -52,23 +52,6 @@ def n_draws(
 ) -> int:
     "Draws of the randomized ensemble: K = max(floor((numel - k) * ratio), 1)."
     return max(math.floor((numel - k) * _decimal(ratio)), 1)
-
-# %% ../nbs/02_sampling.ipynb #bb938712
-def derive_seed(
-    seed:int, # base seed
-    *keys, # anything with a stable `repr` (stage, candidate index, parameter name, ...)
-) -> int:
-    "A 63-bit seed derived from `seed` and `keys`, the same in every process and on every platform."
-    digest = hashlib.blake2b(repr((int(seed),) + keys).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, 'little') >> 1
-
-def as_generator(
-    seed:int|torch.Generator, # a seed, or a generator (returned as is)
-    device:str|torch.device='cpu', # device of the new generator
-) -> torch.Generator:
-    "A `torch.Generator` seeded with `seed`."
-    if isinstance(seed, torch.Generator): return seed
-    return torch.Generator(device=device).manual_seed(int(seed))
 
 # %% ../nbs/02_sampling.ipynb #e062862a
 def _alive(weight:Tensor, sparsity:float, mask:Tensor|None) -> tuple[Tensor, Tensor, int]:
@@ -267,9 +250,6 @@ def fast_votes(
     return counts
 
 # %% ../nbs/02_sampling.ipynb #7663286f
-def _check_choice(name:str, value, kind):
-    if value not in get_args(kind): raise ValueError(f"{name} must be one of {get_args(kind)}, got {value!r}")
-
 def check_ensemble_args(
     ratio:float, # sampling ratio r, > 0
     power:float, # exponent of |w|, >= 0
@@ -278,8 +258,8 @@ def check_ensemble_args(
     tail_tol:float, # in (0, 1)
 ):
     "Raise a `ValueError` naming the first bad setting of the ensemble sampler."
-    _check_choice("tie_break", tie_break, TieBreak)
-    _check_choice("implementation", implementation, Implementation)
+    check_choice("tie_break", tie_break, TieBreak)
+    check_choice("implementation", implementation, Implementation)
     if not ratio > 0: raise ValueError(f"ratio must be > 0, got {ratio}")
     if not power >= 0: raise ValueError(f"power must be >= 0, got {power}")
     if not 0 < tail_tol < 1: raise ValueError(f"tail_tol must be in (0, 1), got {tail_tol}")
@@ -309,8 +289,7 @@ def ensemble_mask(
 # %% ../nbs/02_sampling.ipynb #bed17fac
 @dataclass
 class SamplerConfig:
-    "How pruning masks are drawn; the field names are the CLI flags and papermill parameters."
-    method:Method = "ensemble" # deterministic (IMP), ensemble (one random mask), uniform, or mcss (select among candidates)
+    "How the ensemble sampler draws masks; the field names are the CLI flags and papermill parameters."
     ratio:float = 1e-4 # ensemble: sampling ratio r (K = max(floor((numel - k) * r), 1) draws)
     power:float = 5. # ensemble: p ∝ |w|^power
     tie_break:TieBreak = "magnitude" # ensemble: order of weights with equal votes at the cut
@@ -318,21 +297,28 @@ class SamplerConfig:
     tail_tol:float = 1e-9 # ensemble, fast: bound on the effect of not sampling far-from-cut weights
 
     def __post_init__(self):
-        _check_choice("method", self.method, Method)
         check_ensemble_args(self.ratio, self.power, self.tie_break, self.implementation, self.tail_tol)
+
+def check_stages(
+    stages:list, # sparsity after each stage
+):
+    "Raise a `ValueError` unless `stages` are increasing sparsities in [0, 1)."
+    if not stages or any(not 0 <= s < 1 for s in stages) or list(stages) != sorted(set(stages)):
+        raise ValueError(f"stages must be increasing sparsities in [0, 1), got {stages}")
 
 # %% ../nbs/02_sampling.ipynb #57d9f894
 def sample_mask(
     weight:Tensor, # the weight matrix
     sparsity:float, # target sparsity, in [0, 1)
     mask:Tensor|None=None, # current keep-mask (None: all kept)
-    config:SamplerConfig=SamplerConfig(), # method and its settings
+    method:Method="ensemble", # "deterministic" (IMP), "ensemble" or "uniform"
+    config:SamplerConfig=SamplerConfig(), # the ensemble's settings
     seed:int|torch.Generator=0, # seed or generator (unused by the deterministic method)
 ) -> Tensor:
-    "One keep-mask for `weight` at `sparsity` inside `mask`, drawn with `config`'s method."
-    if config.method == "deterministic": return deterministic_mask(weight, sparsity, mask)
-    if config.method == "uniform": return uniform_mask(weight, sparsity, mask, seed)
-    if config.method == "mcss": raise ValueError("mcss selects among candidate masks: use `randprune.selection` or `randprune prune --method mcss`")
+    "One keep-mask for `weight` at `sparsity` inside `mask`, drawn with `method`."
+    check_choice("method", method, Method)
+    if method == "deterministic": return deterministic_mask(weight, sparsity, mask)
+    if method == "uniform": return uniform_mask(weight, sparsity, mask, seed)
     return ensemble_mask(weight, sparsity, mask, config.ratio, config.power, config.tie_break, seed,
                          config.implementation, config.tail_tol)
 
@@ -340,12 +326,13 @@ def sample_masks(
     params:Mapping[str, Tensor], # name -> weight, e.g. `prunable_parameters(model)`
     sparsity:float, # target sparsity of every matrix, in [0, 1)
     masks:Mapping[str, Tensor]|None=None, # current masks (None: all kept)
-    config:SamplerConfig=SamplerConfig(), # method and its settings
+    method:Method="ensemble", # "deterministic" (IMP), "ensemble" or "uniform"
+    config:SamplerConfig=SamplerConfig(), # the ensemble's settings
     seed:int=0, # base seed: matrix `name` uses `derive_seed(seed, name)`
     progress:bool=False, # show a progress bar over matrices
 ) -> MaskSet:
     "A keep-mask for every matrix in `params`, each reproducible on its own from `(seed, name)`."
     out = MaskSet()
-    for n, w in tqdm(params.items(), desc=f"{config.method} masks @ {sparsity:g}", disable=not progress, leave=False):
-        out[n] = sample_mask(w, sparsity, None if masks is None else masks[n], config, derive_seed(seed, n))
+    for n, w in tqdm(params.items(), desc=f"{method} masks @ {sparsity:g}", disable=not progress, leave=False):
+        out[n] = sample_mask(w, sparsity, None if masks is None else masks[n], method, config, derive_seed(seed, n))
     return out

@@ -13,10 +13,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .core import MaskSet, apply_masks, kept_difference
-from .sampling import (REFERENCE_RATIOS, SamplerConfig, _check_choice, derive_seed, n_draws, n_keep,
-                                sample_masks)
-from .train import TrainConfig, train
+from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_difference
+from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, sample_masks
+from .train import Objective, TrainConfig, train
 
 # %% auto #0
 __all__ = ['Selection', 'Randomness', 'SelectionConfig', 'candidate_masks', 'StageState', 'SelectionContext',
@@ -41,12 +40,17 @@ class SelectionConfig:
     randomness_factor:float = 2. # per-stage factor of the decreasing/increasing schedules
 
     def __post_init__(self):
-        _check_choice("selection", self.selection, Selection)
-        _check_choice("randomness", self.randomness, Randomness)
+        check_choice("selection", self.selection, Selection)
+        check_choice("randomness", self.randomness, Randomness)
         if self.candidates < 1: raise ValueError(f"candidates must be >= 1, got {self.candidates}")
         if not self.ratios or min(self.ratios) <= 0: raise ValueError(f"ratios must be positive, got {self.ratios}")
         if self.score_last < 1 or self.emep_eval_every < 1: raise ValueError("score_last and emep_eval_every must be >= 1")
         if not self.emep_epochs > 0 or not self.randomness_factor > 0: raise ValueError("emep_epochs and randomness_factor must be > 0")
+
+    @property
+    def trains_winner(self) -> bool:
+        "Whether selection leaves the winner trained for the whole stage (`full`), so the stage is not trained again."
+        return self.selection == "full" and self.candidates > 1
 
     def ratio(self, stage:int, candidate:int) -> float|None:
         "Sampling ratio of `candidate` at `stage` (1-based); None for the deterministic candidate 0."
@@ -66,9 +70,9 @@ def candidate_masks(
     seed:int, # the run's base seed
 ) -> MaskSet:
     "Candidate `candidate`'s masks at `stage`, rebuilt from `(seed, stage, candidate)`."
-    if candidate == 0: return sample_masks(params, sparsity, masks, SamplerConfig(method="deterministic"))
-    cfg = replace(sampler, method="ensemble", ratio=selection.ratio(stage, candidate))
-    return sample_masks(params, sparsity, masks, cfg, seed=derive_seed(seed, "candidate", stage, candidate))
+    if candidate == 0: return sample_masks(params, sparsity, masks, "deterministic")
+    cfg = replace(sampler, ratio=selection.ratio(stage, candidate))
+    return sample_masks(params, sparsity, masks, "ensemble", cfg, seed=derive_seed(seed, "candidate", stage, candidate))
 
 # %% ../nbs/05_selection.ipynb #f855c627
 @dataclass
@@ -104,7 +108,7 @@ class SelectionContext:
     sampler:SamplerConfig # ensemble settings
     selection:SelectionConfig # MCSS settings
     seed:int # the run's base seed
-    train_kwargs:dict = field(default_factory=dict) # loss, teacher, distill for `train`
+    objective:Objective = field(default_factory=Objective) # the training loss (distillation from the teacher)
 
 # %% ../nbs/05_selection.ipynb #123fc54d
 def _candidate(ctx:SelectionContext, state:StageState, candidate:int) -> MaskSet:
@@ -138,9 +142,9 @@ def evaluate_candidate(
     row = dict(stage=state.stage, candidate=candidate, ratio=ratio, draws=_mean_draws(ctx.params, state.sparsity, ratio),
                differs=(kept_difference(masks, _candidate(ctx, state, 0)) if candidate else 0.) if built else None)
     apply_masks(ctx.model, masks)
-    res, *_ = train(ctx.model, {"train": ctx.data["train"], "validation": ctx.data["validation"]}, ctx.tokenizer,
+    res = train(ctx.model, {"train": ctx.data["train"], "validation": ctx.data["validation"]}, ctx.tokenizer,
                     ctx.task, training, epochs=epochs, steps=steps, masks=masks, optimizer=ctx.optimizer, progress=False,
-                    seed=derive_seed(ctx.seed, "candidate-train", state.stage, candidate), **ctx.train_kwargs)
+                    seed=derive_seed(ctx.seed, "candidate-train", state.stage, candidate), objective=ctx.objective)
     scores = [h[ctx.task.main_metric] for h in res.history][-ctx.selection.score_last:]
     row.update(score=float(np.mean(scores)), best=res.best, steps=res.steps, seconds=time.perf_counter() - start)
     if restore: state.restore(ctx.model, ctx.optimizer)
@@ -166,13 +170,13 @@ def select_masks(
     log:str|Path|None=None, # JSONL of scored candidates (read back to resume)
     evaluate:Callable=evaluate_candidate, # the evaluation (replaceable, e.g. by a parallel engine)
     progress:bool=True, # progress bar over candidates
-) -> tuple[MaskSet, list[dict], bool]:
-    "The winning candidate's masks, every candidate's row, and whether the model already holds its trained weights."
+) -> tuple[MaskSet, list[dict]]:
+    "The winning candidate's masks and every candidate's row (with `full`, the model holds the winner's trained weights)."
     sel, n = ctx.selection, ctx.selection.candidates
     build = lambda c: _candidate(ctx, state, c)
     if n == 1:  # nothing to choose: the deterministic mask, untrained here
-        return build(0), [dict(stage=state.stage, candidate=0, ratio=None, score=None, winner=True)], False
-    if sel.selection == "halving": return _halving(ctx, state, build, evaluate, progress) + (False,)
+        return build(0), [dict(stage=state.stage, candidate=0, ratio=None, score=None, winner=True)]
+    if sel.selection == "halving": return _halving(ctx, state, build, evaluate, progress)
     full, done = sel.selection == "full", _scored(log, state.stage)
     best_file = Path(log).with_name(f"best-stage-{state.stage}.pt") if full and log else None
     rows, best = [done[c] for c in sorted(done)], None
@@ -195,7 +199,7 @@ def select_masks(
             best = StageState(state.stage, state.sparsity, state.masks, saved["weights"], saved["optimizer"])
         if best is None: raise RuntimeError("full selection: the winner's weights were lost; delete the stage's log rows to retrain")
         best.restore(ctx.model, ctx.optimizer)
-    return masks, rows, full
+    return masks, rows
 
 # %% ../nbs/05_selection.ipynb #ac12a909
 def _halving(ctx, state, build, evaluate, progress) -> tuple[MaskSet, list[dict]]:

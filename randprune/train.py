@@ -15,14 +15,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .core import MaskEnforcer
+from .core import MaskEnforcer, as_generator, check_choice, derive_seed
 from .data import Task, compute_metrics
 from .distill import DistillConfig, distill_loss
-from .sampling import _check_choice, as_generator, derive_seed
+
 
 # %% auto #0
 __all__ = ['Schedule', 'Precision', 'Loss', 'TrainConfig', 'make_optimizer', 'make_scheduler', 'make_loader', 'evaluate',
-           'TrainResult', 'train']
+           'Objective', 'Evaluator', 'TrainResult', 'train']
 
 # %% ../nbs/04_train.ipynb #35881217
 Schedule = Literal["linear", "constant"]
@@ -45,8 +45,8 @@ class TrainConfig:
     seed:int = 0 # base seed of data order and dropout
 
     def __post_init__(self):
-        _check_choice("schedule", self.schedule, Schedule)
-        _check_choice("mixed_precision", self.mixed_precision, Precision)
+        check_choice("schedule", self.schedule, Schedule)
+        check_choice("mixed_precision", self.mixed_precision, Precision)
         if not self.lr > 0: raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.batch_size < 1 or self.eval_batch_size < 1: raise ValueError("batch sizes must be >= 1")
         if not 0 <= self.warmup_ratio < 1: raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
@@ -92,13 +92,58 @@ def evaluate(model:nn.Module, loader:DataLoader, task:Task, device=None) -> dict
     return compute_metrics(task, p.squeeze(-1) if task.labels is None else p, torch.cat(labels).numpy())
 
 # %% ../nbs/04_train.ipynb #8ea249d6
-def _loss(model, batch, loss:Loss, teacher, distill:DistillConfig):
-    "The model's own loss (\"ce\") or the distillation loss from `teacher` (\"kd\")."
-    if loss == "ce": return model(**batch).loss
-    out = model(**batch, output_attentions=distill.attention_weight > 0, output_hidden_states=True)
-    with torch.no_grad():
-        t_out = teacher(**{k: v for k, v in batch.items() if k != "labels"}, output_attentions=True, output_hidden_states=True)
-    return distill_loss(out, t_out, batch["labels"], distill)[0]
+class Objective:
+    "The training loss: the model's own (\"ce\") or distillation from `teacher` (\"kd\")."
+    def __init__(self,
+                 loss:Loss="ce", # "ce": the model's own loss; "kd": distillation from `teacher`
+                 teacher:nn.Module|None=None, # the dense teacher for "kd"
+                 distill:DistillConfig=DistillConfig()): # distillation weights
+        check_choice("loss", loss, Loss)
+        if loss == "kd" and teacher is None: raise ValueError('loss="kd" needs a teacher')
+        self.loss, self.teacher, self.distill = loss, teacher, distill
+
+    def prepare(self, acc):
+        "Put the teacher on `acc`'s device, in evaluation mode."
+        if self.teacher is not None: self.teacher = acc.prepare_model(self.teacher, evaluation_mode=True).eval()
+
+    def __call__(self, model:nn.Module, batch:dict) -> torch.Tensor:
+        "The loss of `model` on `batch`."
+        if self.loss == "ce": return model(**batch).loss
+        out = model(**batch, output_attentions=self.distill.attention_weight > 0, output_hidden_states=True)
+        with torch.no_grad():
+            t_out = self.teacher(**{k: v for k, v in batch.items() if k != "labels"}, output_attentions=True, output_hidden_states=True)
+        return distill_loss(out, t_out, batch["labels"], self.distill)[0]
+
+# %% ../nbs/04_train.ipynb #5a063dff
+class Evaluator:
+    "Periodic validation of a run: metrics, history and JSONL log, the best weights."
+    def __init__(self,
+                 loader:DataLoader, # the validation split
+                 task:Task, # metrics and the main metric
+                 config:TrainConfig, # `eval_every` and `keep_best`
+                 log:str|Path|None=None, # JSONL file to append every evaluation to
+                 log_extra:dict|None=None): # fields added to every row (e.g. the stage)
+        self.loader, self.task, self.config, self.log, self.extra = loader, task, config, log, log_extra or {}
+        self.history, self.losses, self.best, self.best_step, self.best_state = [], [], -math.inf, 0, None
+
+    def step(self, model:nn.Module, step:int, steps:int, loss:float, lr:float, device=None) -> dict|None:
+        "Record the step's training loss; evaluate if it is time. The new row, or None."
+        self.losses.append(loss)
+        if step % self.config.eval_every and step != steps: return None
+        metrics = evaluate(model, self.loader, self.task, device)
+        row = dict(step=step, loss=float(np.mean(self.losses)), lr=lr, **metrics, **self.extra)
+        self.losses = []
+        self.history.append(row)
+        if self.log:
+            with open(self.log, "a") as f: f.write(json.dumps(row) + "\n")
+        if metrics[self.task.main_metric] > self.best:
+            self.best, self.best_step = metrics[self.task.main_metric], step
+            if self.config.keep_best: self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return row
+
+    def restore_best(self, model:nn.Module):
+        "Load the best weights into `model` (if kept)."
+        if self.best_state is not None: model.load_state_dict(self.best_state)
 
 # %% ../nbs/04_train.ipynb #5751be0f
 @dataclass
@@ -110,6 +155,21 @@ class TrainResult:
     history:list = field(default_factory=list) # every evaluation: step, loss, lr, metrics
     seconds:float = 0. # wall time
 
+def _loop(acc, model, optimizer, scheduler, loader, objective:Objective, evaluator:Evaluator, config:TrainConfig, steps:int, bar):
+    "Run `steps` optimizer steps over `loader` (cycled)."
+    step = 0
+    model.train()
+    while step < steps:
+        for batch in loader:
+            loss = objective(model, batch)
+            acc.backward(loss)
+            if config.max_grad_norm: acc.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step(); scheduler.step(); optimizer.zero_grad()
+            step += 1; bar.update(1)
+            row = evaluator.step(acc.unwrap_model(model), step, steps, loss.detach().item(), scheduler.get_last_lr()[0], acc.device)
+            if row: bar.set_postfix(loss=f"{row['loss']:.3f}", **{evaluator.task.main_metric: f"{row[evaluator.task.main_metric]:.4f}"})
+            if step >= steps: return
+
 def train(
     model:nn.Module, # the model (trained in place)
     data, # tokenized splits `train` and `validation`
@@ -119,59 +179,31 @@ def train(
     epochs:float=1., # passes over the training split (if `steps` is 0)
     steps:int=0, # optimizer steps (0 = from `epochs`)
     seed:int=0, # seed of this run's data order and dropout (derive it per stage/candidate)
-    loss:Loss="ce", # "ce": the model's own loss; "kd": distillation from `teacher`
-    teacher:nn.Module|None=None, # the dense teacher for "kd"
-    distill:DistillConfig=DistillConfig(), # distillation weights
+    objective:Objective|None=None, # the loss (None: the model's own)
     masks:dict|None=None, # keep-masks enforced after every step
     optimizer:torch.optim.Optimizer|None=None, # reuse an optimizer (and its state); None = a new AdamW
     log:str|Path|None=None, # JSONL file to append evaluations to
     log_extra:dict|None=None, # fields added to every log line (e.g. stage)
     desc:str="train", # progress-bar label
     progress:bool=True, # show a progress bar
-) -> tuple[TrainResult, torch.optim.Optimizer, object]:
-    "Train `model`; return the result, the optimizer and the scheduler."
+) -> TrainResult:
+    "Train `model` in place (ending with its best validation weights); what the run did."
     from accelerate import Accelerator
-    _check_choice("loss", loss, Loss)
-    if loss == "kd" and teacher is None: raise ValueError('loss="kd" needs a teacher')
-    start = time.perf_counter()
+    start, objective = time.perf_counter(), objective or Objective()
     acc = Accelerator(mixed_precision=config.mixed_precision, cpu=not torch.cuda.is_available())
     torch.manual_seed(derive_seed(seed, "dropout"))
     loader = make_loader(data["train"], tokenizer, config.batch_size, derive_seed(seed, "order"))
-    val_loader = make_loader(data["validation"], tokenizer, config.eval_batch_size)
+    evaluator = Evaluator(make_loader(data["validation"], tokenizer, config.eval_batch_size), task, config, log, log_extra)
     steps = steps or max(math.ceil(epochs * len(loader)), 1)
     optimizer = optimizer or make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, steps)
     enforcer = MaskEnforcer(model, masks, optimizer) if masks else None
-    model, opt, loader, sched = acc.prepare(model, optimizer, loader, scheduler)
-    if teacher is not None: teacher = acc.prepare_model(teacher, evaluation_mode=True).eval()
-    res, best_state, losses, step = TrainResult(steps, -math.inf, 0), None, [], 0
+    prepared, opt, loader, sched = acc.prepare(model, optimizer, loader, scheduler)
+    objective.prepare(acc)
     bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
-    model.train()
-    try:
-        while step < steps:
-            for batch in loader:
-                l = _loss(model, batch, loss, teacher, distill)
-                acc.backward(l)
-                if config.max_grad_norm: acc.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-                opt.step(); sched.step(); opt.zero_grad()
-                step += 1
-                losses.append(l.detach().item()); bar.update(1)
-                if step % config.eval_every == 0 or step == steps:
-                    metrics = evaluate(model, val_loader, task, acc.device)
-                    row = dict(step=step, loss=float(np.mean(losses)), lr=sched.get_last_lr()[0], **metrics, **(log_extra or {}))
-                    losses = []
-                    res.history.append(row)
-                    if log:
-                        with open(log, "a") as f: f.write(json.dumps(row) + "\n")
-                    if metrics[task.main_metric] > res.best:
-                        res.best, res.best_step = metrics[task.main_metric], step
-                        if config.keep_best: best_state = {k: v.detach().clone() for k, v in acc.unwrap_model(model).state_dict().items()}
-                    bar.set_postfix(loss=f"{row['loss']:.3f}", **{task.main_metric: f"{metrics[task.main_metric]:.4f}"})
-                if step >= steps: break
+    try: _loop(acc, prepared, opt, sched, loader, objective, evaluator, config, steps, bar)
     finally:
         bar.close()
         if enforcer: enforcer.remove()
-    model = acc.unwrap_model(model)
-    if best_state is not None: model.load_state_dict(best_state)
-    res.seconds = time.perf_counter() - start
-    return res, optimizer, scheduler
+    evaluator.restore_best(acc.unwrap_model(prepared))
+    return TrainResult(steps, evaluator.best, evaluator.best_step, evaluator.history, time.perf_counter() - start)

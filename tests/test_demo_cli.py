@@ -7,7 +7,7 @@ import pytest
 
 from randprune.core import prunable_parameters, tiny_bert
 from randprune.core import bundled_minilm
-from randprune.demo import load_encoder
+from randprune.runs import load_model
 
 
 def run(*args, cwd):
@@ -26,7 +26,8 @@ def test_demo_runs_and_writes_reports(tiny_folder, tmp_path):
     r = run("--model", str(tiny_folder), "--stages", "0.5", "0.9375", "--ratio", "1e-2", "--out", "out", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "Per matrix" in r.stdout and "(prunable)" in r.stdout
-    assert json.loads((tmp_path / "out" / "config.json").read_text())["stages"] == [0.5, 0.9375]
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert (config["demo"]["stages"], config["sampler"]["ratio"]) == ([0.5, 0.9375], 1e-2)
     assert (tmp_path / "out" / "masks_ensemble.safetensors").is_file()
 
 
@@ -38,12 +39,12 @@ def test_demo_bad_model_folder_fails_clearly(tmp_path):
 
 def test_demo_rejects_decreasing_stages(tiny_folder, tmp_path):
     r = run("--model", str(tiny_folder), "--stages", "0.9", "0.5", cwd=tmp_path)
-    assert r.returncode != 0 and "stages must increase" in r.stderr
+    assert r.returncode != 0 and "stages must be increasing" in r.stderr
 
 
 def test_bundled_minilm_default_selection():
     "The real pretrained MiniLM-L6: 6 layers x 6 matrices selected by the default targets."
-    model = load_encoder(bundled_minilm())
+    model = load_model(bundled_minilm())
     params = prunable_parameters(model)
     assert len(params) == 36
     assert sum(p.numel() for p in params.values()) == 6 * (4 * 384 * 384 + 2 * 384 * 1536)

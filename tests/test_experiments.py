@@ -6,9 +6,8 @@ import papermill as pm
 import pytest
 import yaml
 
-from randprune.core import tiny_bert
-from randprune.data import tiny_tokenizer, write_glue_folder
-from randprune.experiment import parameter_names
+from randprune.experiment import parameter_names, parameters_source
+from randprune.runs import tiny_run
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = ROOT/"nbs"/"experiments"/"prune_glue.ipynb"
@@ -17,14 +16,18 @@ NB = ROOT/"nbs"/"experiments"/"prune_glue.ipynb"
 def tiny(tmp_path_factory):
     "Parameters of a tiny run (tiny BERT, synthetic SST-2) that fine-tunes its own teacher."
     d = tmp_path_factory.mktemp("tiny")
-    write_glue_folder(d/"glue", "sst2", n_train=96, n_dev=32)
-    tiny_bert().save_pretrained(d/"base"); tiny_tokenizer().save_pretrained(d/"base")
-    return d, dict(task="sst2", glue_dir=str(d/"glue"), max_seq_length=16, model=str(d/"base"), teacher_epochs=2,
-                   teacher_lr=3e-3, lr=3e-3, batch_size=16, eval_every=4, stages=[0.5, 0.75], warmup_epochs=0, stage_epochs=1)
+    return d, dict(tiny_run(d, n_train=96).params, teacher_epochs=2, teacher_lr=3e-3, stages=[0.5, 0.75], warmup_epochs=0, stage_epochs=1)
 
 def test_parameters_cell_is_the_config_fields():
     assert list(pm.inspect_notebook(str(NB))) == parameter_names()
 
+def test_parameters_cell_is_generated_from_the_config_defaults():
+    "Names, defaults and comments: the committed cell is exactly what `parameters_source` makes from the configs."
+    cells = json.loads(NB.read_text())["cells"]
+    cell = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+    assert "".join(cell["source"]) == parameters_source(), "regenerate it: nbs/experiments/prune_glue.ipynb's parameters cell"
+
+@pytest.mark.slow
 def test_papermill_runs_prune_glue(tiny, tmp_path):
     d, params = tiny
     out = tmp_path/"run"
@@ -50,6 +53,7 @@ def test_unknown_parameter_fails_before_any_run(tiny, tmp_path):
     assert "unknown parameter 'candidats' (did you mean 'candidates'?)" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path/"runs").exists()
 
+@pytest.mark.slow
 def test_batch_continues_past_a_failed_run(tiny, tmp_path):
     _, params = tiny
     grid = dict(batch="b", params=dict(params, teacher_out="{batch_dir}/teacher"),

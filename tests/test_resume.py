@@ -13,10 +13,12 @@ from safetensors.torch import load_file
 
 from transformers import BertConfig, BertModel
 
-from randprune.core import TINY_BERT, load_masks, tiny_bert
-from randprune.data import DataConfig, tiny_tokenizer, write_glue_folder
+from randprune.core import TINY_BERT, load_masks
+from randprune.data import tiny_tokenizer, write_glue_folder
 from randprune.pipeline import FinetuneConfig, finetune
-from randprune.train import TrainConfig
+from randprune.runs import tiny_run
+
+pytestmark = pytest.mark.slow  # end-to-end training in subprocesses
 
 COMMON = ["--task", "sst2", "--max_seq_length", "16", "--lr", "3e-3", "--batch_size", "16", "--eval_every", "2"]
 POLL_S, KILL_TIMEOUT_S = 0.01, 300
@@ -25,12 +27,8 @@ POLL_S, KILL_TIMEOUT_S = 0.01, 300
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     d = tmp_path_factory.mktemp("resume")
-    write_glue_folder(d / "glue", "sst2", n_train=160, n_dev=32)
-    tiny_bert().save_pretrained(d / "base")
-    tiny_tokenizer().save_pretrained(d / "base")
-    finetune(DataConfig(task="sst2", glue_dir=str(d / "glue"), max_seq_length=16),
-             TrainConfig(lr=3e-3, batch_size=16, eval_every=4), FinetuneConfig(model=str(d / "base"), out=str(d / "dense"), epochs=2),
-             progress=False)
+    t = tiny_run(d)
+    finetune(t.data, t.training, FinetuneConfig(model=t.model, out=str(d / "dense"), epochs=2), progress=False)
     return d
 
 
