@@ -32,6 +32,7 @@ class Grid:
     notebook:str = str(EXPERIMENTS/"prune_glue.ipynb") # the notebook run once per grid point
     analysis:str = str(EXPERIMENTS/"ablation.ipynb") # the notebook run on the finished batch ("" = none)
     seed_axis:str = "seed" # the axis the comparison averages over
+    analysis_params:dict = field(default_factory=dict) # more parameters of the analysis notebook (e.g. its gates)
 
     def __post_init__(self):
         if not self.batch or "/" in self.batch or self.batch.startswith("."): raise ValueError(f"bad batch name {self.batch!r}")
@@ -102,7 +103,7 @@ def run_one(
     import papermill as pm
     folder.mkdir(parents=True, exist_ok=True)
     (folder/"params.json").write_text(json.dumps(dict(labels=labels, params=params), indent=1))
-    pm.execute_notebook(grid.notebook, str(folder/Path(grid.notebook).name), parameters=dict(params, out=str(folder.resolve())),
+    pm.execute_notebook(grid.notebook, str(folder/Path(grid.notebook).name), parameters=dict(params, out=str(folder.resolve()), _explicit=sorted(params)),
                         kernel_name=kernel or None, progress_bar=False, cwd=os.getcwd())
     if not keep_checkpoints: shutil.rmtree(folder/"checkpoints", ignore_errors=True)  # only needed to resume
 
@@ -146,7 +147,7 @@ def run_batch(
     if grid.analysis:
         import papermill as pm
         try: pm.execute_notebook(grid.analysis, str(batch_dir/Path(grid.analysis).name), kernel_name=kernel or None,
-                                 parameters=dict(batch=str(batch_dir.resolve()), seed_axis=grid.seed_axis),
+                                 parameters=dict(grid.analysis_params, batch=str(batch_dir.resolve()), seed_axis=grid.seed_axis),
                                  progress_bar=False, cwd=os.getcwd())
         except Exception as e: summary["failed"]["analysis"] = f"{type(e).__name__}: see {batch_dir/Path(grid.analysis).name}"
     (batch_dir/"batch.json").write_text(json.dumps(summary, indent=1))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06a_analysis.ipynb #91b5efb2
 from __future__ import annotations
-import json
+import json, math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,7 +15,8 @@ from .runs import read_metrics
 
 # %% auto #0
 __all__ = ['steps_table', 'candidates_table', 'plot_candidates', 'plot_trajectory', 'run_report', 'finished_runs', 'batch_table',
-           'summarise', 'compare', 'selection_cost', 'plot_batch', 'plot_batch_trajectories']
+           'summarise', 'compare', 'paired_differences', 'gate_failures', 'selection_cost', 'plot_batch',
+           'plot_batch_trajectories']
 
 # %% ../nbs/06a_analysis.ipynb #a0e97b45
 def steps_table(
@@ -50,6 +51,8 @@ def plot_candidates(
     for (det, win), g in t.groupby([t.candidate == 0, t.winner]):
         ax.scatter(g.stage, g.score, marker="s" if det else "o", facecolors=f"C{int(det)}" if win else "none",
                    edgecolors=f"C{int(det)}", label=f"{'deterministic' if det else 'random'}{' (winner)' if win else ''}")
+    det = t[(t.candidate == 0) & t.get("noise", pd.Series(index=t.index, dtype=float)).notna()]
+    if len(det): ax.errorbar(det.stage, det.score, yerr=det.noise, fmt="none", ecolor="C1", capsize=4, label="noise floor (±1 bootstrap std)")
     ax.set(xlabel="stage", ylabel="EMEP score (validation)", title="candidate masks", xticks=sorted(t.stage.unique()))
     ax.legend(fontsize="small")
     return ax
@@ -74,6 +77,15 @@ def plot_trajectory(
 def _metrics_line(metrics:dict) -> str:
     return "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
 
+def _noise_line(cands:pd.DataFrame, step:str) -> list[str]:
+    "The stage's noise floor and the winner's margin over the deterministic candidate (if the run measured it)."
+    c = cands[cands.stage_name == step]
+    det, win = c[c.candidate == 0], c[c.winner.astype(bool)]
+    if "noise" not in c or det.empty or win.empty or pd.isna(det.noise.iloc[0]): return []
+    margin = win.score.iloc[0] - det.score.iloc[0]
+    return [f"    noise floor {det.noise.iloc[0]:.4f} (bootstrap std of the deterministic candidate's score); "
+            f"winner - deterministic {margin:+.4f} ({abs(margin) / det.noise.iloc[0]:.1f} x the noise)"]
+
 def run_report(
     run:str|Path, # a finished run folder
 ) -> str:
@@ -87,6 +99,7 @@ def run_report(
         for _, c in cands[cands.stage_name == s.step].iterrows():
             lines.append(f"    candidate {c.candidate}{' (winner)' if c.winner else ''}: ratio {c.ratio}, "
                          f"differs {c.differs:.4f}, score {c.score:.4f}, {c.seconds:.0f} s")
+        lines += _noise_line(cands, s.step)
     if m.get("sparsity"):
         with pd.option_context("display.max_rows", None, "display.width", 200):
             lines.append(pd.DataFrame(m["sparsity"]).drop(columns=["shape"]).to_string(index=False, float_format="{:.4f}".format))
@@ -108,7 +121,7 @@ def batch_table(
     for folder, labels, m in finished_runs(batch):
         key = get_task(m["task"]).main_metric
         rows.append(dict(run=folder.name, **{"task": m["task"], **labels}, metric=key, dev=m["dev"][key],
-                         teacher=m["teacher_dev"][key], seconds=m["seconds"]))
+                         teacher=m["teacher_dev"][key], seconds=m["seconds"], majority=m.get("dev_majority")))
     if not rows: raise FileNotFoundError(f"no finished runs in {batch}")
     return pd.DataFrame(rows)
 
@@ -138,6 +151,41 @@ def compare(
     out = pd.concat([delta, ratio], axis=1)
     out.loc["average"] = out.mean()
     return out.drop(columns=[f"{baseline} Δ points", f"{baseline} time ×"])
+
+# %% ../nbs/06a_analysis.ipynb #4fdd39c0
+def paired_differences(
+    df:pd.DataFrame, # `batch_table`'s rows
+    baseline:str, # the `axis` label compared with, e.g. "imp"
+    axis:str="method", # the axis whose values are compared
+    seed_axis:str="seed", # the axis runs are paired on
+    confidence:float=.95, # of the interval
+) -> pd.DataFrame:
+    "Per task and `axis` value: mean paired difference from `baseline` (points) with its t interval, and the time ratio."
+    from scipy.stats import t as student
+    rows = []
+    for task, g in df.groupby("task", sort=False):
+        base = g[g[axis] == baseline].set_index(seed_axis)
+        for value, h in g[g[axis] != baseline].groupby(axis, sort=False):
+            p = h.set_index(seed_axis).join(base[["dev", "seconds"]], rsuffix="_base", how="inner")
+            d, n = (p.dev - p.dev_base) * 100, len(p)
+            half = student.ppf((1 + confidence) / 2, n - 1) * d.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
+            rows.append(dict(task=task, method=value, seeds=n, delta=d.mean(), low=d.mean() - half, high=d.mean() + half,
+                             time_ratio=(p.seconds / p.seconds_base).mean()))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/06a_analysis.ipynb #7fc0201a
+def gate_failures(
+    df:pd.DataFrame, # `batch_table`'s rows
+    teacher_min:float=0., # the dense teacher's dev metric must reach this
+    guarded:tuple=("imp", "mcss"), # `axis` values that must not collapse
+    margin:float=.02, # how far above the majority-class rate they must end
+    axis:str="method", # the axis of `guarded`
+) -> list[str]:
+    "Why the batch is degenerate (empty if it is not)."
+    out = [f"{r.run}: dense teacher {r.teacher:.4f} < {teacher_min}" for r in df.itertuples() if r.teacher < teacher_min]
+    runs = df[df[axis].isin(guarded) & df.majority.notna()]
+    return out + [f"{r.run}: dev {r.dev:.4f} is within {margin} of the majority class ({r.majority:.4f})"
+                  for r in runs.itertuples() if r.dev < r.majority + margin]
 
 # %% ../nbs/06a_analysis.ipynb #e487a2be
 def selection_cost(

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #f573cd18
 from __future__ import annotations
-import argparse, sys
+import argparse, json, sys
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
@@ -14,14 +14,15 @@ from .analysis import run_report
 from .data import DataConfig
 from .demo import DemoConfig, run_demo
 from .distill import DistillConfig
-from .pipeline import FinetuneConfig, PruneConfig, finetune, prune
-from .runs import read_metrics
+from .experiment import with_recipe
+from .pipeline import FinetuneConfig, PruneConfig, finetune, prune, prune_sections
+from .runs import read_metrics, resolved
 from .sampling import SamplerConfig
 from .selection import SelectionConfig
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['COMMANDS', 'add_config_args', 'configs_from_args', 'report', 'main']
+__all__ = ['COMMANDS', 'add_config_args', 'given_flags', 'configs_from_args', 'report', 'main']
 
 # %% ../nbs/10_cli.ipynb #f8089edb
 def _bool(s:str) -> bool:
@@ -49,9 +50,15 @@ def add_config_args(parser:argparse.ArgumentParser, *classes):
             else: kw.update(type=hint)
             group.add_argument(f"--{f.name}", **kw)
 
-def configs_from_args(args:argparse.Namespace, *classes) -> list:
-    "Instances of `classes` from the parsed flags (each validates itself)."
-    return [cls(**{f.name: getattr(args, f.name) for f in fields(cls)}) for cls in classes]
+def given_flags(argv:list[str]) -> set[str]:
+    "The names of the `--flags` typed in `argv` (`--name value` or `--name=value`)."
+    return {a[2:].split("=")[0] for a in argv if a.startswith("--")}
+
+def configs_from_args(args:argparse.Namespace, *classes, explicit:set|None=None) -> list:
+    "Instances of `classes` from the parsed flags (each validates itself); a `recipe` fills the flags not in `explicit`."
+    params = {f.name: getattr(args, f.name) for cls in classes for f in fields(cls)}
+    params = with_recipe(params, explicit if explicit is not None else set(params))
+    return [cls(**{f.name: params[f.name] for f in fields(cls)}) for cls in classes]
 
 # %% ../nbs/10_cli.ipynb #2ed3f356
 COMMANDS = {
@@ -82,10 +89,13 @@ def main(argv:list[str]|None=None):
         add_config_args(sub.add_parser(name, help=doc, description=doc), *classes)
     sub.choices["ablate"].add_argument("grid", help="the grid file (YAML)")
     sub.add_parser("report", help="Print the metrics and sparsity table of a finished run.").add_argument("run", help="run folder")
+    sub.choices["prune"].add_argument("--show_config", action="store_true", help="print the resolved config (recipe applied) and exit")
+    argv = sys.argv[1:] if argv is None else argv
     args = ap.parse_args(argv)
     try:
         if args.command == "report": report(args.run); return
-        configs = configs_from_args(args, *COMMANDS[args.command][0])
+        configs = configs_from_args(args, *COMMANDS[args.command][0], explicit=given_flags(argv))
+        if getattr(args, "show_config", False): print(json.dumps(resolved(**prune_sections(*configs)), indent=1)); return
         if args.command == "masks": run_demo(*configs); return
         if args.command == "ablate": return _ablate(args.grid, configs[0])
         metrics = (finetune if args.command == "finetune" else prune)(*configs)

@@ -120,6 +120,7 @@ class DataConfig:
     max_train_samples:int = 0 # use the first N training examples (0 = all), before the validation split
     max_eval_samples:int = 0 # use the first N dev examples (0 = all)
     validation_size:float = 0.1 # validation split carved from train: a fraction (< 1) or a count (>= 1)
+    validation_dev_multiple:float = 0. # if > 0: the validation split is this many times the dev set (at most half of train)
     data_seed:int = 0 # seed of the validation split
 
     def __post_init__(self):
@@ -128,6 +129,7 @@ class DataConfig:
         if self.max_seq_length < 8: raise ValueError(f"max_seq_length must be >= 8, got {self.max_seq_length}")
         if self.max_train_samples < 0 or self.max_eval_samples < 0: raise ValueError("max_*_samples must be >= 0")
         if not self.validation_size > 0: raise ValueError(f"validation_size must be > 0, got {self.validation_size}")
+        if self.validation_dev_multiple < 0: raise ValueError(f"validation_dev_multiple must be >= 0, got {self.validation_dev_multiple}")
 
 # %% ../nbs/01_data.ipynb #4348830e
 def _from_folder(task:Task, folder:Path) -> DatasetDict:
@@ -154,6 +156,7 @@ def load_glue(config:DataConfig) -> DatasetDict:
     if config.max_train_samples: train = train.select(range(min(config.max_train_samples, len(train))))
     if config.max_eval_samples: dev = dev.select(range(min(config.max_eval_samples, len(dev))))
     n_val = round(config.validation_size * len(train)) if config.validation_size < 1 else int(config.validation_size)
+    if config.validation_dev_multiple: n_val = min(round(config.validation_dev_multiple * len(dev)), len(train) // 2)
     if not 0 < n_val < len(train): raise ValueError(f"validation split of {n_val} from {len(train)} training examples")
     perm = torch.randperm(len(train), generator=as_generator(config.data_seed)).tolist()
     return DatasetDict(train=train.select(sorted(perm[n_val:])), validation=train.select(sorted(perm[:n_val])), dev=dev)

@@ -5,15 +5,20 @@
 # %% ../nbs/03_distill.ipynb #2f68ea9a
 from __future__ import annotations
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .core import check_choice
+
 # %% auto #0
-__all__ = ['DistillConfig', 'distill_loss']
+__all__ = ['LogitMean', 'DistillConfig', 'distill_loss']
 
 # %% ../nbs/03_distill.ipynb #950c86c0
+LogitMean = Literal["all", "batch"]
+
 @dataclass
 class DistillConfig:
     "Weights of the distillation loss; the field names are the CLI flags and papermill parameters."
@@ -21,9 +26,11 @@ class DistillConfig:
     hidden_weight:float = 1. # weight of the hidden-state MSE (summed over layers, embeddings included)
     logit_weight:float = 1. # weight of the soft cross-entropy (classification) or label MSE (regression)
     temperature:float = 1. # softmax temperature of the soft cross-entropy
+    logit_mean:LogitMean = "all" # soft cross-entropy: mean over batch and classes (TinyBERT, the paper's code) or "batch" (per example)
 
     def __post_init__(self):
         if min(self.attention_weight, self.hidden_weight, self.logit_weight) < 0: raise ValueError("loss weights must be >= 0")
+        check_choice("logit_mean", self.logit_mean, LogitMean)
         if not self.temperature > 0: raise ValueError(f"temperature must be > 0, got {self.temperature}")
 
 # %% ../nbs/03_distill.ipynb #01389b44
@@ -57,7 +64,8 @@ def distill_loss(
             parts["logit"] = F.mse_loss(s.squeeze(-1), labels.to(s.dtype))
         else:
             T = config.temperature
-            parts["logit"] = -(F.softmax(t / T, -1) * F.log_softmax(s / T, -1)).sum(-1).mean()
+            soft_ce = -(F.softmax(t / T, -1) * F.log_softmax(s / T, -1))
+            parts["logit"] = soft_ce.mean() if config.logit_mean == "all" else soft_ce.sum(-1).mean()
     weights = dict(attention=config.attention_weight, hidden=config.hidden_weight, logit=config.logit_weight)
     loss = sum(weights[k] * v for k, v in parts.items())
     return loss, {k: v.detach().item() for k, v in parts.items()}

@@ -6,18 +6,21 @@
 from __future__ import annotations
 import difflib
 from dataclasses import MISSING, dataclass, fields, replace
+
+import pandas as pd
 from pathlib import Path
 
 from .data import DataConfig
 from .distill import DistillConfig
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune
-from .sampling import SamplerConfig
+from .sampling import PAPER_STAGES, REFERENCE_RATIOS, SamplerConfig
 from .selection import SelectionConfig
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['EXPERIMENT_CONFIGS', 'TeacherConfig', 'parameter_names', 'check_parameters', 'parameters_source', 'fill_templates',
-           'teacher_run', 'experiment_configs', 'run_experiment']
+__all__ = ['EXPERIMENT_CONFIGS', 'SMALL_TASKS_VALIDATION', 'LARGE_TASKS', 'RECIPES', 'RECIPE_SOURCES', 'TeacherConfig',
+           'parameter_names', 'parameter_defaults', 'check_parameters', 'parameters_source', 'paper_recipe',
+           'with_recipe', 'recipe_table', 'fill_templates', 'teacher_run', 'experiment_configs', 'run_experiment']
 
 # %% ../nbs/07_experiment.ipynb #66ed395e
 @dataclass
@@ -51,6 +54,12 @@ def parameter_names(
     if dup: raise ValueError(f"configs share field names: {dup}")
     return names
 
+def parameter_defaults(
+    configs:tuple=EXPERIMENT_CONFIGS, # config dataclasses
+) -> dict:
+    "Every parameter of a run with its default value."
+    return {f.name: f.default if f.default is not MISSING else f.default_factory() for cls in configs for f in fields(cls)}
+
 def check_parameters(
     params:dict, # name -> value
     known:list[str]|None=None, # the valid names (None: `parameter_names()`)
@@ -72,14 +81,57 @@ def parameters_source(
 ) -> str:
     "The parameters cell of the experiment notebook: every field = its default, with its docment."
     from fastcore.docments import docments
-    lines = []
+    lines, defaults = [], parameter_defaults(configs)
     for cls in configs:
         docs = docments(cls)
         lines.append(f"# {cls.__name__}")
-        for f in fields(cls):
-            default = f.default if f.default is not MISSING else f.default_factory()
-            lines.append(f"{f.name} = {default!r} # {_comment(docs.get(f.name) or '')}")
+        lines += [f"{f.name} = {defaults[f.name]!r} # {_comment(docs.get(f.name) or '')}" for f in fields(cls)]
     return "\n".join(lines)
+
+# %% ../nbs/07_experiment.ipynb #42943f2e
+SMALL_TASKS_VALIDATION = 20 # the official split: 20x the dev set from train for small tasks (1x for MNLI, QNLI, QQP)
+LARGE_TASKS = ("mnli", "mnli-mm", "qnli", "qqp")
+
+def paper_recipe(
+    task:str, # GLUE task name
+) -> dict:
+    "The official scripts' settings for `task`, as parameter -> value."
+    return dict(
+        batch_size=64, lr=5e-5, weight_decay=0., max_grad_norm=0., warmup_ratio=.1, schedule="constant", eval_every=50,
+        early_stopping=10, mixed_precision="auto", method="mcss", stages=list(PAPER_STAGES), warmup_epochs=1., stage_epochs=10.,
+        last_stage_schedule="linear", loss="kd", candidates=8, ratios=list(REFERENCE_RATIOS), selection="emep", emep_epochs=1.,
+        emep_lr=2e-4, emep_warmup_ratio=.1, emep_eval_every=50, score_last=10, score="metric", tie_break="random", power=5.,
+        attention_weight=1., hidden_weight=1., logit_weight=1., temperature=1., logit_mean="all",
+        max_seq_length=64 if task in ("sst2", "cola") else 128,
+        validation_dev_multiple=1. if task in LARGE_TASKS else float(SMALL_TASKS_VALIDATION))
+
+RECIPES = dict(paper=paper_recipe) # recipe name -> settings for a task
+
+def with_recipe(
+    params:dict, # a run's parameters (`recipe` among them, or not)
+    explicit, # the names given explicitly (they keep their values)
+) -> dict:
+    "`params` with the recipe's value for every parameter not given explicitly."
+    name = params.get("recipe", PruneConfig.recipe)
+    if name not in RECIPES: return params
+    return {**params, **{k: v for k, v in RECIPES[name](params.get("task", DataConfig.task)).items() if k not in explicit}}
+
+# %% ../nbs/07_experiment.ipynb #a28528fe
+RECIPE_SOURCES = dict(batch_size="sh", lr="sh", weight_decay="args (default 0)", max_grad_norm="our reading of the training loop", warmup_ratio="py (10%)",
+    schedule="sh (constant_with_warmup)", eval_every="sh (eval_step 50)", early_stopping="sh --early_stop; patience ours",
+    mixed_precision="py (fp16=True)", method="py", stages="py", warmup_epochs="py (1 dense epoch)", stage_epochs="sh (10 epochs)",
+    last_stage_schedule="py (linear in the last stage)", loss="sh (--kd)", candidates="sh (8 + 8)", ratios="py", selection="py",
+    emep_epochs="py (1 epoch)", emep_lr="py (2e-4)", emep_warmup_ratio="py", emep_eval_every="sh", score_last="py (quickcheck)",
+    score="py", tie_break="py (topk of counts)", power="utils_randomness.py", attention_weight="py", hidden_weight="py",
+    logit_weight="py", temperature="args", logit_mean="py (TinyBERT soft CE)", max_seq_length="py (per task)",
+    validation_dev_multiple="py (train_test_split)") # where each paper setting comes from
+
+def recipe_table(
+    task:str="mrpc", # the task whose recipe is shown
+) -> pd.DataFrame:
+    "Each setting of the paper recipe: its value, randprune's default, and where it comes from."
+    defaults = parameter_defaults()
+    return pd.DataFrame([dict(setting=k, paper=v, default=defaults[k], source=RECIPE_SOURCES[k]) for k, v in paper_recipe(task).items()])
 
 # %% ../nbs/07_experiment.ipynb #e7f230c0
 def fill_templates(
@@ -104,7 +156,7 @@ def experiment_configs(
 ) -> tuple:
     "The configs of one run from flat `params` (unknown names refused), in `EXPERIMENT_CONFIGS` order."
     check_parameters(params)
-    params = fill_templates(params)
+    params = with_recipe(fill_templates(params), explicit=set(params))
     if not params.get("teacher"): params["teacher"] = str(teacher_run(params)/"final")
     return tuple(cls(**_pick(cls, params)) for cls in EXPERIMENT_CONFIGS)
 

@@ -5,7 +5,7 @@
 # %% ../nbs/06_pipeline.ipynb #1d704d9e
 from __future__ import annotations
 import json, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -21,10 +21,13 @@ from .selection import SelectionConfig, SelectionContext, StageState, select_mas
 from .train import Loss, Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
 
 # %% auto #0
-__all__ = ['PruneMethod', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step', 'plan', 'prune']
+__all__ = ['PruneMethod', 'Recipe', 'LastSchedule', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step', 'plan',
+           'prune', 'majority_rate']
 
 # %% ../nbs/06_pipeline.ipynb #d05411d4
 PruneMethod = Literal["deterministic", "ensemble", "uniform", "mcss"]
+Recipe = Literal["custom", "paper"]
+LastSchedule = Literal["same", "linear", "constant"]
 
 @dataclass
 class FinetuneConfig:
@@ -44,14 +47,18 @@ class PruneConfig:
     method:PruneMethod = "deterministic" # deterministic (IMP), ensemble (one random mask), uniform, or mcss (select among candidates)
     stages:list = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity after each stage (increasing, < 1)
     warmup_epochs:float = 1. # dense distillation before the first stage (0 = none)
-    stage_epochs:float = 1. # training after each pruning step
+    stage_epochs:float = 1. # training after each pruning step (with `early_stopping`: at most)
+    last_stage_schedule:LastSchedule = "same" # the last stage's schedule: "same" as `schedule`, or "linear" / "constant"
     loss:Loss = "kd" # "kd" (distil from the teacher) or "ce"
     targets:list = field(default_factory=lambda: list(BERT_TARGETS)) # prunable parameters (names or regexes)
     ignore:list = field(default_factory=list) # parameters never pruned (names or regexes)
+    recipe:Recipe = "custom" # "paper": the official scripts' settings for every field left at its default
 
     def __post_init__(self):
         if not self.teacher: raise ValueError("teacher: the folder of a fine-tuned model is required")
         check_choice("method", self.method, PruneMethod)
+        check_choice("recipe", self.recipe, Recipe)
+        check_choice("last_stage_schedule", self.last_stage_schedule, LastSchedule)
         check_stages(self.stages)
 
 def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig,
@@ -114,7 +121,9 @@ def _run_step(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path,
         masks, candidates = _stage_masks(ctx, run, step, masks, out, progress)
         apply_masks(ctx.model, masks)
         if run.method == "mcss" and ctx.selection.trains_winner: return masks, candidates, max(c["score"] for c in candidates)
-    res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, ctx.training, epochs=step.epochs, objective=ctx.objective,
+    last = step.stage == len(run.stages) and run.last_stage_schedule != "same"
+    training = replace(ctx.training, schedule=run.last_stage_schedule) if last else ctx.training
+    res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, training, epochs=step.epochs, objective=ctx.objective,
                 seed=derive_seed(ctx.training.seed, "step", step.index), masks=masks, optimizer=ctx.optimizer,
                 log=out/"log.jsonl", log_extra=dict(step_name=step.name), desc=step.name, progress=progress)
     return masks, candidates, res.best
@@ -144,14 +153,18 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
                             candidates=candidates, validation_best=best, dev=evaluate(student, dev_loader, task),
                             seconds=time.perf_counter() - start))
         save_checkpoint(out/"checkpoints"/f"step-{step.index:02d}", student, masks, ctx.optimizer, dict(history=history))
-    return _finish(out, student, tokenizer, masks, task, teacher_dev, history)
+    return _finish(out, student, tokenizer, masks, task, teacher_dev, history, majority_rate(task, ds["dev"]["labels"]))
 
-def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list) -> dict:
+def majority_rate(task, labels:list) -> float|None:
+    "The dev accuracy of always predicting the most frequent class (None for regression): the collapse line."
+    return None if task.labels is None else max(labels.count(c) for c in set(labels)) / len(labels)
+
+def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, majority:float|None) -> dict:
     "Write `final/`, the masks and `metrics.json` (with the sparsity table); the metrics."
     student.save_pretrained(out/"final"); tokenizer.save_pretrained(out/"final")
     if masks: save_masks(masks, out/"masks.safetensors", {"task": task.name})
     report = sparsity_report(student, masks) if masks else None
-    metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], steps=history,
+    metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], dev_majority=majority, steps=history,
                    seconds=sum(h["seconds"] for h in history), sparsity=None if report is None else report.to_dict("records"))
     (out/"metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
     return metrics

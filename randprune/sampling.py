@@ -228,6 +228,7 @@ def fast_votes(
     n_pos = int(positive.sum())
     if k == 0 or n_pos == 0: return torch.zeros(len(p), dtype=torch.long, device=p.device)
     if k >= n_pos: return positive.long() * draws
+    if draws == 1: return reference_votes(absw, k, 1, power, generator)  # one draw: exactly one subset of k
     if n_pos < len(p):  # zero-probability weights get no votes
         votes = torch.zeros(len(p), dtype=torch.long, device=p.device)
         votes[positive] = fast_votes(absw[positive], k, draws, power, generator, tail_tol)
@@ -271,7 +272,7 @@ def ensemble_mask(
     mask:Tensor|None=None, # current keep-mask (None: all kept)
     ratio:float=1e-4, # sampling ratio r: K = max(floor((numel - k) * r), 1) draws
     power:float=5., # p ∝ |w|^power
-    tie_break:TieBreak="magnitude", # order of weights with equal votes at the cut
+    tie_break:TieBreak="random", # order of weights with equal votes at the cut (the reference code: no preference)
     seed:int|torch.Generator=0, # seed or generator
     implementation:Implementation="fast", # "reference" (K sequential draws) or "fast" (binomial votes; agrees statistically)
     tail_tol:float=1e-9, # fast only: bound on the effect of not sampling far-from-cut weights
@@ -292,7 +293,7 @@ class SamplerConfig:
     "How the ensemble sampler draws masks; the field names are the CLI flags and papermill parameters."
     ratio:float = 1e-4 # ensemble: sampling ratio r (K = max(floor((numel - k) * r), 1) draws)
     power:float = 5. # ensemble: p ∝ |w|^power
-    tie_break:TieBreak = "magnitude" # ensemble: order of weights with equal votes at the cut
+    tie_break:TieBreak = "random" # ensemble: order of weights with equal votes at the cut (random, as the reference code)
     implementation:Implementation = "fast" # ensemble: "fast" or "reference" (the paper's K sequential draws)
     tail_tol:float = 1e-9 # ensemble, fast: bound on the effect of not sampling far-from-cut weights
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_selection.ipynb #3e27e61d
 from __future__ import annotations
-import copy, json, math, time
+import copy, json, logging, math, time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Literal
@@ -15,15 +15,16 @@ from tqdm.auto import tqdm
 
 from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_difference
 from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, sample_masks
-from .train import Objective, TrainConfig, train
+from .train import Objective, TrainConfig, bootstrap_std, make_loader, predict, train
 
 # %% auto #0
-__all__ = ['Selection', 'Randomness', 'SelectionConfig', 'candidate_masks', 'StageState', 'SelectionContext',
+__all__ = ['Selection', 'Randomness', 'Score', 'SelectionConfig', 'candidate_masks', 'StageState', 'SelectionContext',
            'evaluate_candidate', 'select_masks']
 
 # %% ../nbs/05_selection.ipynb #43397819
 Selection = Literal["emep", "full", "halving"]
 Randomness = Literal["constant", "decreasing", "increasing"]
+Score = Literal["metric", "loss"]
 
 @dataclass
 class SelectionConfig:
@@ -36,12 +37,16 @@ class SelectionConfig:
     emep_warmup_ratio:float = 0.1 # EMEP warm-up fraction
     emep_eval_every:int = 10 # EMEP evaluation period, in steps
     score_last:int = 10 # a candidate's score: the mean of its last N evaluations
+    score:Score = "metric" # what is scored: the task's main metric (the paper) or minus the validation loss
+    noise_resamples:int = 200 # bootstrap resamples for the noise floor of the deterministic candidate's score (0 = none)
     randomness:Randomness = "constant" # how r changes across stages
     randomness_factor:float = 2. # per-stage factor of the decreasing/increasing schedules
 
     def __post_init__(self):
         check_choice("selection", self.selection, Selection)
         check_choice("randomness", self.randomness, Randomness)
+        check_choice("score", self.score, Score)
+        if self.noise_resamples < 0: raise ValueError(f"noise_resamples must be >= 0, got {self.noise_resamples}")
         if self.candidates < 1: raise ValueError(f"candidates must be >= 1, got {self.candidates}")
         if not self.ratios or min(self.ratios) <= 0: raise ValueError(f"ratios must be positive, got {self.ratios}")
         if self.score_last < 1 or self.emep_eval_every < 1: raise ValueError("score_last and emep_eval_every must be >= 1")
@@ -110,6 +115,22 @@ class SelectionContext:
     seed:int # the run's base seed
     objective:Objective = field(default_factory=Objective) # the training loss (distillation from the teacher)
 
+# %% ../nbs/05_selection.ipynb #864e5728
+def _key(ctx:SelectionContext) -> str:
+    return "eval_loss" if ctx.selection.score == "loss" else ctx.task.main_metric
+
+def _score(ctx:SelectionContext, history:list[dict], stage:int, candidate:int) -> float:
+    "A candidate's score: the mean of its last `score_last` evaluations (minus the loss for `score=\"loss\"`); non-finite is logged."
+    sign = -1 if ctx.selection.score == "loss" else 1
+    score = sign * float(np.mean([h[_key(ctx)] for h in history][-ctx.selection.score_last:]))
+    if not math.isfinite(score): logging.getLogger("randprune").warning(f"stage {stage} candidate {candidate}: score {score} ranks last")
+    return score
+
+def _noise(ctx:SelectionContext) -> float:
+    "Bootstrap std of the model's validation score: the noise floor a winner's margin is compared with."
+    logits, labels = predict(ctx.model, make_loader(ctx.data["validation"], ctx.tokenizer, ctx.training.eval_batch_size))
+    return bootstrap_std(ctx.task, logits, labels, _key(ctx), ctx.selection.noise_resamples, derive_seed(ctx.seed, "noise"))
+
 # %% ../nbs/05_selection.ipynb #123fc54d
 def _candidate(ctx:SelectionContext, state:StageState, candidate:int) -> MaskSet:
     "Candidate `candidate`'s masks from the model's current weights (the stage's, once `state` is restored)."
@@ -145,8 +166,9 @@ def evaluate_candidate(
     res = train(ctx.model, {"train": ctx.data["train"], "validation": ctx.data["validation"]}, ctx.tokenizer,
                     ctx.task, training, epochs=epochs, steps=steps, masks=masks, optimizer=ctx.optimizer, progress=False,
                     seed=derive_seed(ctx.seed, "candidate-train", state.stage, candidate), objective=ctx.objective)
-    scores = [h[ctx.task.main_metric] for h in res.history][-ctx.selection.score_last:]
-    row.update(score=float(np.mean(scores)), best=res.best, steps=res.steps, seconds=time.perf_counter() - start)
+    row.update(score=_score(ctx, res.history, state.stage, candidate), best=res.best, steps=res.steps)
+    if candidate == 0 and ctx.selection.noise_resamples: row["noise"] = _noise(ctx)
+    row["seconds"] = time.perf_counter() - start
     if restore: state.restore(ctx.model, ctx.optimizer)
     return row
 
@@ -160,8 +182,13 @@ def _append(log:Path|None, row:dict):
     if log is None: return
     with open(log, "a") as f: f.write(json.dumps(row) + "\n")
 
+def _rank(row:dict) -> tuple:
+    "Sort key of a scored candidate, best first: finite scores high to low, then non-finite ones; ties to the lower index."
+    s = row["score"]
+    return (0, -s, row["candidate"]) if s is not None and math.isfinite(s) else (1, 0., row["candidate"])
+
 def _winner(rows:list[dict]) -> int:
-    return max(rows, key=lambda r: (r["score"], -r["candidate"]))["candidate"]
+    return min(rows, key=_rank)["candidate"]
 
 def select_masks(
     ctx:SelectionContext, # model, optimizer, data, settings
@@ -218,7 +245,7 @@ def _halving(ctx, state, build, evaluate, progress) -> tuple[MaskSet, list[dict]
             row.update(round=r, differs=kept_difference(masks[c], masks[0]))  # vs the stage's deterministic mask
             states[c] = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
             scored.append(row); rows.append(row)
-        keep = sorted(scored, key=lambda r_: (-r_["score"], r_["candidate"]))[:math.ceil(len(alive) / 2)]
+        keep = sorted(scored, key=_rank)[:math.ceil(len(alive) / 2)]
         alive = sorted(r_["candidate"] for r_ in keep)
     win = _winner([r_ for r_ in rows if r_["round"] == rounds - 1])
     for r_ in rows: r_["winner"] = r_["candidate"] == win

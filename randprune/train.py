@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -21,12 +22,12 @@ from .distill import DistillConfig, distill_loss
 
 
 # %% auto #0
-__all__ = ['Schedule', 'Precision', 'Loss', 'TrainConfig', 'make_optimizer', 'make_scheduler', 'make_loader', 'evaluate',
-           'Objective', 'Evaluator', 'TrainResult', 'train']
+__all__ = ['Schedule', 'Precision', 'Loss', 'TrainConfig', 'make_optimizer', 'make_scheduler', 'make_loader', 'predict', 'scores',
+           'evaluate', 'bootstrap_std', 'Objective', 'Evaluator', 'TrainResult', 'train']
 
 # %% ../nbs/04_train.ipynb #35881217
 Schedule = Literal["linear", "constant"]
-Precision = Literal["no", "fp16", "bf16"]
+Precision = Literal["no", "fp16", "bf16", "auto"]
 Loss = Literal["ce", "kd"]
 
 @dataclass
@@ -35,13 +36,15 @@ class TrainConfig:
     lr:float = 5e-5 # peak learning rate
     batch_size:int = 32 # training batch size
     eval_batch_size:int = 64 # evaluation batch size
+    group_by_length:bool = True # training batches of similar lengths (less padding), in random order
     weight_decay:float = 0.01 # AdamW weight decay (never on biases and LayerNorm)
     warmup_ratio:float = 0.1 # fraction of a run's steps spent warming up
     schedule:Schedule = "linear" # after warm-up: "linear" decay to 0 or "constant"
     max_grad_norm:float = 1. # gradient clipping (0 = none)
     eval_every:int = 50 # evaluate on the validation split every N steps (and at the end of a run)
     keep_best:bool = True # end a run with its best-validation weights
-    mixed_precision:Precision = "no" # Accelerate mixed precision: "no", "fp16" or "bf16"
+    early_stopping:int = 0 # stop a run after N evaluations without a better validation score (0 = never)
+    mixed_precision:Precision = "no" # Accelerate mixed precision: "no", "fp16", "bf16", or "auto" (fp16 on a GPU, else none)
     seed:int = 0 # base seed of data order and dropout
 
     def __post_init__(self):
@@ -50,6 +53,7 @@ class TrainConfig:
         if not self.lr > 0: raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.batch_size < 1 or self.eval_batch_size < 1: raise ValueError("batch sizes must be >= 1")
         if not 0 <= self.warmup_ratio < 1: raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.early_stopping < 0: raise ValueError(f"early_stopping must be >= 0, got {self.early_stopping}")
         if self.eval_every < 1: raise ValueError(f"eval_every must be >= 1, got {self.eval_every}")
 
 # %% ../nbs/04_train.ipynb #ad6dcf8d
@@ -70,15 +74,25 @@ def make_scheduler(optimizer:torch.optim.Optimizer, config:TrainConfig, steps:in
     return get_linear_schedule_with_warmup(optimizer, warmup, steps)
 
 # %% ../nbs/04_train.ipynb #d75e6746
-def make_loader(ds, tokenizer, batch_size:int, seed:int|None=None) -> DataLoader:
-    "Batches of `ds` padded dynamically; shuffled with `seed` (None: in order)."
+def make_loader(
+    ds, # a tokenized split
+    tokenizer, # pads the batches
+    batch_size:int, # examples per batch
+    seed:int|None=None, # shuffle with this seed (None: in order)
+    group_by_length:bool=False, # shuffled: batches of similar lengths, as Hugging Face's `group_by_length`
+) -> DataLoader:
+    "Batches of `ds` padded dynamically; shuffled with `seed` (None: in order), optionally grouped by length."
     from transformers import DataCollatorWithPadding
-    return DataLoader(ds, batch_size=batch_size, shuffle=seed is not None, collate_fn=DataCollatorWithPadding(tokenizer),
-                      generator=None if seed is None else as_generator(seed))
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+    collate, g = DataCollatorWithPadding(tokenizer), None if seed is None else as_generator(seed)
+    if g is not None and group_by_length:
+        sampler = LengthGroupedSampler(batch_size, lengths=[len(x) for x in ds["input_ids"]], generator=g)
+        return DataLoader(ds, batch_size=batch_size, sampler=sampler, collate_fn=collate)
+    return DataLoader(ds, batch_size=batch_size, shuffle=g is not None, collate_fn=collate, generator=g)
 
 @torch.no_grad()
-def evaluate(model:nn.Module, loader:DataLoader, task:Task, device=None) -> dict[str, float]:
-    "The task's metrics of `model` on `loader`."
+def predict(model:nn.Module, loader:DataLoader, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    "`model`'s logits (float, on the CPU) and the labels of every example of `loader`."
     was_training = model.training
     model.eval()
     device = device or next(model.parameters()).device
@@ -88,8 +102,30 @@ def evaluate(model:nn.Module, loader:DataLoader, task:Task, device=None) -> dict
         preds.append(model(**{k: v for k, v in batch.items() if k != "labels"}).logits.float().cpu())
         labels.append(batch["labels"].cpu())
     model.train(was_training)
-    p = torch.cat(preds).numpy()
-    return compute_metrics(task, p.squeeze(-1) if task.labels is None else p, torch.cat(labels).numpy())
+    return torch.cat(preds), torch.cat(labels)
+
+def scores(task:Task, logits:torch.Tensor, labels:torch.Tensor) -> dict[str, float]:
+    "The task's metrics and the loss (`eval_loss`: cross-entropy, or MSE for regression) of `logits`."
+    if task.labels is None: p, loss = logits.squeeze(-1), F.mse_loss(logits.squeeze(-1), labels.float())
+    else: p, loss = logits, F.cross_entropy(logits, labels)
+    return dict(compute_metrics(task, p.numpy(), labels.numpy()), eval_loss=float(loss))
+
+def evaluate(model:nn.Module, loader:DataLoader, task:Task, device=None) -> dict[str, float]:
+    "The task's metrics of `model` on `loader`, and its loss there (`eval_loss`)."
+    return scores(task, *predict(model, loader, device))
+
+def bootstrap_std(
+    task:Task, # metrics
+    logits:torch.Tensor, # predictions on a split
+    labels:torch.Tensor, # its labels
+    key:str, # the score: a metric name or "eval_loss"
+    resamples:int=200, # bootstrap resamples
+    seed:int=0, # seed of the resampling
+) -> float:
+    "Standard deviation of `key` over bootstrap resamples of the examples: the score's noise from the split's size."
+    g = as_generator(seed)
+    idx = [torch.randint(len(labels), (len(labels),), generator=g) for _ in range(resamples)]
+    return float(np.std([scores(task, logits[i], labels[i])[key] for i in idx], ddof=1))
 
 # %% ../nbs/04_train.ipynb #8ea249d6
 class Objective:
@@ -125,6 +161,7 @@ class Evaluator:
                  log_extra:dict|None=None): # fields added to every row (e.g. the stage)
         self.loader, self.task, self.config, self.log, self.extra = loader, task, config, log, log_extra or {}
         self.history, self.losses, self.best, self.best_step, self.best_state = [], [], -math.inf, 0, None
+        self.since_best = 0 # evaluations since the best one
 
     def step(self, model:nn.Module, step:int, steps:int, loss:float, lr:float, device=None) -> dict|None:
         "Record the step's training loss; evaluate if it is time. The new row, or None."
@@ -136,10 +173,17 @@ class Evaluator:
         self.history.append(row)
         if self.log:
             with open(self.log, "a") as f: f.write(json.dumps(row) + "\n")
+        self.since_best += 1
         if metrics[self.task.main_metric] > self.best:
-            self.best, self.best_step = metrics[self.task.main_metric], step
+            self.best, self.best_step, self.since_best = metrics[self.task.main_metric], step, 0
             if self.config.keep_best: self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         return row
+
+    @property
+    def stop(self) -> bool:
+        "Whether `early_stopping` evaluations in a row brought no better score."
+        patience = self.config.early_stopping
+        return bool(patience) and self.since_best >= patience
 
     def restore_best(self, model:nn.Module):
         "Load the best weights into `model` (if kept)."
@@ -168,7 +212,7 @@ def _loop(acc, model, optimizer, scheduler, loader, objective:Objective, evaluat
             step += 1; bar.update(1)
             row = evaluator.step(acc.unwrap_model(model), step, steps, loss.detach().item(), scheduler.get_last_lr()[0], acc.device)
             if row: bar.set_postfix(loss=f"{row['loss']:.3f}", **{evaluator.task.main_metric: f"{row[evaluator.task.main_metric]:.4f}"})
-            if step >= steps: return
+            if step >= steps or evaluator.stop: return
 
 def train(
     model:nn.Module, # the model (trained in place)
@@ -190,9 +234,11 @@ def train(
     "Train `model` in place (ending with its best validation weights); what the run did."
     from accelerate import Accelerator
     start, objective = time.perf_counter(), objective or Objective()
-    acc = Accelerator(mixed_precision=config.mixed_precision, cpu=not torch.cuda.is_available())
+    gpu = torch.cuda.is_available()
+    precision = ("fp16" if gpu else "no") if config.mixed_precision == "auto" else config.mixed_precision
+    acc = Accelerator(mixed_precision=precision, cpu=not gpu)
     torch.manual_seed(derive_seed(seed, "dropout"))
-    loader = make_loader(data["train"], tokenizer, config.batch_size, derive_seed(seed, "order"))
+    loader = make_loader(data["train"], tokenizer, config.batch_size, derive_seed(seed, "order"), config.group_by_length)
     evaluator = Evaluator(make_loader(data["validation"], tokenizer, config.eval_batch_size), task, config, log, log_extra)
     steps = steps or max(math.ceil(epochs * len(loader)), 1)
     optimizer = optimizer or make_optimizer(model, config)

@@ -25,3 +25,13 @@ def test_benchmark_writes_table_and_json(tmp_path, capsys):
         assert 0 <= r["differs_fast"] <= 1 and 0 <= r["differs_reference"] <= 1
     assert data["summary"]["settings"] == 2
     assert "ref/fast" in capsys.readouterr().out
+
+
+def test_throughput_benchmark_smoke(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("throughput", ROOT / "benchmarks" / "throughput.py")
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    r = mod.main(["--smoke", "--out", str(tmp_path / "t.json")])
+    assert set(r["samples_per_s"]) == {"randprune", "bare", "randprune_grouped", "bare_grouped"}
+    assert all(v > 0 for v in r["samples_per_s"].values())
+    assert json.loads((tmp_path / "t.json").read_text())["settings"]["smoke"] is True
+    assert "grouping gain" in capsys.readouterr().out
