@@ -9,13 +9,15 @@ STAMP := $(VENV)/.installed
 # GLUE data: $RANDPRUNE_GLUE_DIR, else a glue_data folder beside the clone (../shared/glue_data), else the hub.
 export RANDPRUNE_GLUE_DIR ?= $(wildcard $(abspath $(CURDIR)/../shared/glue_data))
 export RANDPRUNE_GLUE_FORMATS ?= $(wildcard $(abspath $(CURDIR)/../shared/glue_formats))
-# The main job: fine-tune MiniLM-L6 on an SST-2 subset, prune it to 16x with IMP and distillation, report.
+# The main job: fine-tune MiniLM-L6 on an SST-2 subset, prune that teacher to 16x with distillation twice, with IMP and
+# with MCSS + EMEP (4 candidates per stage), and report both side by side. One small run each: a demonstration.
 DEMO_OUT ?= runs/demo
 DEMO_DATA = --task sst2 --max_train_samples 1500 --max_seq_length 64
 DEMO_FT = --epochs 2 --lr 5e-5
-DEMO_PRUNE = --method deterministic --warmup_epochs 0 --stage_epochs 1 --lr 1e-4
+DEMO_PRUNE = --warmup_epochs 0 --stage_epochs 1 --lr 1e-4
+DEMO_MCSS = --method mcss --candidates 4 --emep_epochs 0.12 --emep_eval_every 2 --score_last 2 --score loss
 
-.PHONY: demo masks test test-fast bench quality docs-check readme clean-venv
+.PHONY: demo masks test test-fast bench quality gpu-bundle docs-check readme clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +29,10 @@ $(STAMP): settings.ini setup.py
 
 demo: $(STAMP)
 	$(BIN)/randprune finetune $(DEMO_DATA) $(DEMO_FT) --out $(DEMO_OUT)/dense
-	$(BIN)/randprune prune $(DEMO_DATA) $(DEMO_PRUNE) --teacher $(DEMO_OUT)/dense/final --out $(DEMO_OUT)/imp-16x
-	$(BIN)/randprune report $(DEMO_OUT)/imp-16x
+	$(BIN)/randprune prune $(DEMO_DATA) $(DEMO_PRUNE) --method deterministic --teacher $(DEMO_OUT)/dense/final --out $(DEMO_OUT)/imp-16x
+	$(BIN)/randprune prune $(DEMO_DATA) $(DEMO_PRUNE) $(DEMO_MCSS) --teacher $(DEMO_OUT)/dense/final --out $(DEMO_OUT)/mcss-16x
+	$(BIN)/randprune report $(DEMO_OUT)/imp-16x $(DEMO_OUT)/mcss-16x
+	@echo "One small run per method is a demonstration, not evidence: for that, the evidence benchmark (make quality)."
 
 masks: $(STAMP)
 	$(BIN)/randprune masks
@@ -40,6 +44,7 @@ test: $(STAMP)
 	$(BIN)/nbdev_test --flags slow
 	$(BIN)/python -m pytest tests/ -q
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/check_docs.py
+	PYTHON=$(BIN)/python TORCH="$(TORCH)" TORCH_PIP_ARGS="$(TORCH_PIP_ARGS)" bash tools/check_wheel.sh
 
 test-fast: $(STAMP)
 	$(BIN)/nbdev_test
@@ -61,6 +66,10 @@ quality: $(STAMP)
 	cp $(TEACHER)/metrics.json $(QUALITY)/teacher-metrics.json
 	$(BIN)/papermill --log-level WARNING nbs/experiments/ablation.ipynb $(QUALITY)/ablation.ipynb -p batch $(QUALITY) \
 		-p teacher_min 0.85 -p gate_margin 0.02
+
+# What benchmarks/gpu/run.sh needs on a GPU machine with no network (fp16 model, GLUE files, wheels), git-ignored.
+gpu-bundle: $(STAMP)
+	PYTHON=$(BIN)/python bash benchmarks/gpu/bundle.sh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sampler.py

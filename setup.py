@@ -33,7 +33,10 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]],
     url = cfg['git_url'],
-    packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
+    packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']) + [cfg['lib_name'] + '.notebooks'],
+    # the experiment notebooks ship inside the package (randprune/notebooks), so `randprune ablate` works from a wheel
+    package_dir = {cfg['lib_name'] + '.notebooks': 'nbs/experiments'},
+    package_data = {cfg['lib_name'] + '.notebooks': ['*.ipynb']},
     include_package_data = True,
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },

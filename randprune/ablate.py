@@ -17,11 +17,12 @@ from .experiment import check_parameters, fill_templates
 from .runs import config_diff
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'RESULT_FILES', 'Grid', 'load_grid', 'expand', 'run_status', 'run_one', 'AblateConfig', 'run_batch',
-           'publish']
+__all__ = ['PACKAGE', 'EXPERIMENTS', 'RESULT_FILES', 'Grid', 'load_grid', 'copy_notebooks', 'expand', 'run_status', 'run_one',
+           'AblateConfig', 'run_batch', 'publish']
 
 # %% ../nbs/09_ablate.ipynb #4d155e24
-EXPERIMENTS = Path(randprune.__file__).resolve().parent.parent/"nbs"/"experiments"  # in a clone (editable install)
+PACKAGE = Path(randprune.__file__).resolve().parent
+EXPERIMENTS = next((p for p in (PACKAGE.parent/"nbs"/"experiments", PACKAGE/"notebooks") if p.is_dir()), PACKAGE/"notebooks")
 
 @dataclass
 class Grid:
@@ -51,6 +52,18 @@ def load_grid(
     if unknown: raise ValueError(f"{path}: unknown keys {sorted(unknown)}; known: {list(Grid.__dataclass_fields__)}")
     try: return Grid(**raw)
     except TypeError as e: raise ValueError(f"{path}: {e}") from e
+
+# %% ../nbs/09_ablate.ipynb #46204acb
+def copy_notebooks(
+    dest:str|Path, # the folder to copy them into (made if missing)
+) -> list[Path]:
+    "Copy the experiment notebooks into `dest` for editing; refuses to overwrite a file there."
+    dest, sources = Path(dest), sorted(EXPERIMENTS.glob("*.ipynb"))
+    if not sources: raise FileNotFoundError(f"no experiment notebooks in {EXPERIMENTS}")
+    if clash := [s.name for s in sources if (dest/s.name).exists()]: raise FileExistsError(f"{dest} already has {clash}: nothing copied")
+    dest.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy2(s, dest/s.name)) for s in sources]
+
 
 # %% ../nbs/09_ablate.ipynb #add05d5a
 def _point(axis:str, value) -> tuple[str, dict]:

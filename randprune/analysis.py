@@ -14,8 +14,8 @@ from .data import get_task
 from .runs import read_metrics
 
 # %% auto #0
-__all__ = ['steps_table', 'candidates_table', 'plot_candidates', 'plot_trajectory', 'run_report', 'finished_runs', 'batch_table',
-           'summarise', 'compare', 'paired_differences', 'gate_failures', 'selection_cost', 'plot_batch',
+__all__ = ['steps_table', 'candidates_table', 'plot_candidates', 'plot_trajectory', 'run_report', 'side_by_side', 'finished_runs',
+           'batch_table', 'summarise', 'compare', 'paired_differences', 'gate_failures', 'selection_cost', 'plot_batch',
            'plot_batch_trajectories']
 
 # %% ../nbs/06a_analysis.ipynb #a0e97b45
@@ -104,6 +104,22 @@ def run_report(
         with pd.option_context("display.max_rows", None, "display.width", 200):
             lines.append(pd.DataFrame(m["sparsity"]).drop(columns=["shape"]).to_string(index=False, float_format="{:.4f}".format))
     return "\n".join(lines)
+
+# %% ../nbs/06a_analysis.ipynb #16036e65
+def side_by_side(
+    runs:dict, # label -> a finished run folder (e.g. IMP and MCSS from the same teacher)
+) -> pd.DataFrame:
+    "Per step and for the whole run: each run's main dev metric, seconds, and the kept mask's distance from IMP's."
+    cols = {}
+    for label, run in runs.items():
+        m = read_metrics(run)
+        key, t = get_task(m["task"]).main_metric, steps_table(m).set_index("step")
+        cols[f"{label} dev {key}"] = pd.concat([t[f"dev_{key}"], pd.Series({"whole run": m["dev"][key]})])
+        cols[f"{label} seconds"] = pd.concat([t.seconds, pd.Series({"whole run": m["seconds"]})])
+        c = candidates_table(m)
+        if not c.empty: cols[f"{label} differs"] = c[c.winner.astype(bool)].set_index("stage_name").differs
+    return pd.DataFrame(cols)
+
 
 # %% ../nbs/06a_analysis.ipynb #d8417701
 def finished_runs(

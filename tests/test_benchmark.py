@@ -1,7 +1,13 @@
-"""The sampler benchmark script runs and writes its figures (tiny shapes; the real run is `make bench`)."""
+"""The benchmark scripts run and write their figures (tiny shapes and models; the real runs: `make bench`, `make quality`,
+`benchmarks/throughput.py`, `benchmarks/gpu/run.sh`)."""
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,3 +41,21 @@ def test_throughput_benchmark_smoke(tmp_path, capsys):
     assert all(v > 0 for v in r["samples_per_s"].values())
     assert json.loads((tmp_path / "t.json").read_text())["settings"]["smoke"] is True
     assert "grouping gain" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_smoke(tmp_path):
+    "`benchmarks/gpu/run.sh --smoke`: the GPU script's whole path (probe, sizing, teachers, paired runs, analysis) on CPU."
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHON": sys.executable, "OMP_NUM_THREADS": "1"}
+    p = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu" / "run.sh"), "--smoke", "--tasks", "sst2", "--seeds", "2",
+                        "--parallel", "2", "--work", str(tmp_path / "work"), "--out", str(out)],
+                       env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    assert p.stdout.index("training samples/s") < p.stdout.index("MCSS - IMP")  # the throughput is printed first
+    r = json.loads((out / "results.json").read_text())
+    assert r["samples_per_s"] > 0 and r["train_sizes"] == {"sst2": 160} and r["settings"]["smoke"] is True
+    assert sorted((x["seed"], x["method"]) for x in r["runs"]) == [("0", "imp"), ("0", "mcss"), ("1", "imp"), ("1", "mcss")]
+    assert [(x["task"], x["method"], x["seeds"]) for x in r["paired"]] == [("sst2", "mcss", 2)]
+    m = json.loads((tmp_path / "work" / "batch" / "seed=0_task=sst2_method=mcss" / "metrics.json").read_text())
+    assert any(c.get("score") is not None for s in m["steps"] for c in s.get("candidates") or [])  # MCSS really scored candidates

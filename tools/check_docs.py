@@ -1,6 +1,8 @@
 """The docs pipeline as far as it goes without Quarto: `nbdev_proc_nbs` succeeds, every processed notebook renders to
 HTML with nbconvert, and every public symbol of the package has a doc entry (a rendered `show_doc` for functions and
-classes, a mention in the prose of its notebook for constants and type aliases)."""
+classes, a mention in the prose of its notebook for constants and type aliases); no page holds a Python traceback; and
+headless Chromium looks at the home page, a tutorial and an API page: each screenshot (kept in `_proc/screenshots/`,
+out of git) must not be blank, and every image on the page must load (the tutorial must have a plot)."""
 import importlib, inspect, json, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
@@ -44,6 +46,35 @@ def missing_doc_entries() -> list[str]:
             if not documented: missing.append(f"randprune.{name}.{sym} ({nb.name})")
     return missing
 
+BROWSER_PAGES = {"index": 0, "sampler": 1, "00_core": 0} # page -> the images it must at least have (a tutorial's plots)
+IMAGE_CHECK = ("<script>addEventListener('load', () => { const i = [...document.images]; document.title = 'IMAGES ' + "
+               "i.length + ' ' + i.filter(x => !(x.complete && x.naturalWidth > 0)).length; });</script>")
+
+def chromium(*args) -> str:
+    "Output of headless Chromium with `args`."
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe: sys.exit("FAIL: headless Chromium not found (apt-get install chromium)")
+    r = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args],
+                       capture_output=True, text=True, timeout=120)
+    return r.stdout
+
+def look_at(page:Path, min_images:int, shots:Path) -> str|None:
+    "What is wrong with `page` in a real browser (None if nothing): blank, or an image missing or broken."
+    from matplotlib.image import imread
+    import numpy as np
+    shot = shots/f"{page.stem}.png"
+    chromium("--window-size=1280,1600", f"--screenshot={shot}", page.as_uri())
+    if not shot.exists(): return "no screenshot taken"
+    px = imread(shot)[..., :3].reshape(-1, 3)
+    if (np.abs(px - np.median(px, 0)).sum(1) > .1).mean() < .005: return f"blank page (screenshot {shot})"
+    probe = page.with_name(f"{page.stem}.probe.html")
+    probe.write_text(page.read_text().replace("</body>", IMAGE_CHECK + "</body>"))
+    m = re.search(r"<title>IMAGES (\d+) (\d+)</title>", chromium("--virtual-time-budget=5000", "--dump-dom", probe.as_uri()))
+    if not m: return "the image check did not run"
+    n, broken = map(int, m.groups())
+    if broken: return f"{broken} of {n} images missing or broken"
+    if n < min_images: return f"{n} images, expected at least {min_images} (plots)"
+
 def main():
     shutil.rmtree(ROOT/"_proc", ignore_errors=True)
     run(["nbdev_proc_nbs"], "nbdev_proc_nbs")
@@ -55,11 +86,16 @@ def main():
                  "--output", nb.stem, str(nb)], f"HTML render of {nb.relative_to(ROOT)}")
             page = Path(html)/f"{nb.stem}.html"
             if page.stat().st_size < 1000: sys.exit(f"FAIL: {page.name} is nearly empty")
+            if "Traceback (most recent call last)" in re.sub(r"<[^>]+>", "", page.read_text()): sys.exit(f"FAIL: {page.name} shows a Python traceback")
+        shots = ROOT/"_proc"/"screenshots"; shots.mkdir(exist_ok=True)
+        problems = {name: look_at(Path(html)/f"{name}.html", n, shots) for name, n in BROWSER_PAGES.items()}
+        if bad := {k: v for k, v in problems.items() if v}: sys.exit(f"FAIL: in the browser: {bad}")
     sidebar = (ROOT/"nbs"/"sidebar.yml").read_text()
     unlisted = [str(nb.relative_to(ROOT/"_proc")) for nb in nbs if str(nb.relative_to(ROOT/"_proc")) not in sidebar]
     if unlisted: sys.exit(f"FAIL: notebooks missing from nbs/sidebar.yml: {unlisted}")
     missing = missing_doc_entries()
     if missing: sys.exit("FAIL: public symbols without a doc entry:\n  " + "\n  ".join(missing))
-    print(f"docs: {len(nbs)} notebooks processed and rendered to HTML, every public symbol documented")
+    print(f"docs: {len(nbs)} notebooks processed and rendered to HTML, every public symbol documented, "
+          f"{len(BROWSER_PAGES)} pages looked at in Chromium (screenshots in _proc/screenshots)")
 
 if __name__ == "__main__": main()
