@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 import randprune
 from .analysis import finished_runs
+from .core import to_json
 from .experiment import check_parameters, fill_templates
 from .runs import config_diff
 
@@ -46,7 +47,10 @@ def load_grid(
     "Read and check a grid file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no grid file at {path}")
-    raw = yaml.safe_load(path.read_text()) or {}
+    try: raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:  # file:line: what is wrong
+        mark = getattr(e, "problem_mark", None)
+        raise ValueError(f"{path}:{mark.line + 1 if mark else '?'}: {getattr(e, 'problem', None) or e}") from None
     if not isinstance(raw, dict): raise ValueError(f"{path}: expected a mapping with batch, params and grid")
     unknown = set(raw) - set(Grid.__dataclass_fields__)
     if unknown: raise ValueError(f"{path}: unknown keys {sorted(unknown)}; known: {list(Grid.__dataclass_fields__)}")
@@ -100,7 +104,7 @@ def run_status(
     saved = folder/"params.json"
     if not saved.exists(): return "todo"
     old = json.loads(saved.read_text())["params"]
-    if diff := config_diff(old, json.loads(json.dumps(params))):
+    if diff := config_diff(old, json.loads(to_json(params))):
         return f"{folder} holds a run with other parameters ({'; '.join(diff)}); delete it or rename the batch"
     return "finished" if (folder/"metrics.json").exists() else "todo"
 
@@ -115,7 +119,7 @@ def run_one(
     "Execute the grid's notebook for one run into `folder`."
     import papermill as pm
     folder.mkdir(parents=True, exist_ok=True)
-    (folder/"params.json").write_text(json.dumps(dict(labels=labels, params=params), indent=1))
+    (folder/"params.json").write_text(to_json(dict(labels=labels, params=params), indent=1))
     pm.execute_notebook(grid.notebook, str(folder/Path(grid.notebook).name), parameters=dict(params, out=str(folder.resolve()), _explicit=sorted(params)),
                         kernel_name=kernel or None, progress_bar=False, cwd=os.getcwd())
     if not keep_checkpoints: shutil.rmtree(folder/"checkpoints", ignore_errors=True)  # only needed to resume
@@ -156,14 +160,14 @@ def run_batch(
         except Exception as e:
             (folder/"error.txt").write_text(traceback.format_exc())
             summary["failed"][run_id] = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
-    (batch_dir/"batch.json").write_text(json.dumps(summary, indent=1))  # the analysis notebook reports the failures
+    (batch_dir/"batch.json").write_text(to_json(summary, indent=1))  # the analysis notebook reports the failures
     if grid.analysis:
         import papermill as pm
         try: pm.execute_notebook(grid.analysis, str(batch_dir/Path(grid.analysis).name), kernel_name=kernel or None,
                                  parameters=dict(grid.analysis_params, batch=str(batch_dir.resolve()), seed_axis=grid.seed_axis),
                                  progress_bar=False, cwd=os.getcwd())
         except Exception as e: summary["failed"]["analysis"] = f"{type(e).__name__}: see {batch_dir/Path(grid.analysis).name}"
-    (batch_dir/"batch.json").write_text(json.dumps(summary, indent=1))
+    (batch_dir/"batch.json").write_text(to_json(summary, indent=1))
     return summary
 
 # %% ../nbs/09_ablate.ipynb #6f9bcbaf

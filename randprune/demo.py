@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .core import apply_masks, bundled_minilm, derive_seed, kept_difference, prunable_parameters, save_masks, sparsity_report
+from .core import apply_masks, bundled_minilm, derive_seed, kept_difference, prunable_parameters, save_masks, sparsity_report, to_json
 from .runs import load_model, resolved
 from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
 
@@ -77,7 +77,7 @@ def run_demo(config:DemoConfig, sampler:SamplerConfig=SamplerConfig()) -> dict:
         out = Path(config.out)
         out.mkdir(parents=True, exist_ok=True)
         for method, ms in masks.items(): save_masks(ms, out/f'masks_{method}.safetensors', {'model': path})
-        (out/'config.json').write_text(json.dumps(resolved(demo=config, sampler=sampler), indent=1))
+        (out/'config.json').write_text(to_json(resolved(demo=config, sampler=sampler), indent=1))
         stages.to_csv(out/'stages.csv', index=False)
         layers.to_csv(out/'layers.csv', index=False)
         print(f"\nwrote masks, config and reports to {out}/")

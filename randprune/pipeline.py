@@ -11,7 +11,8 @@ from typing import Literal
 
 from tqdm.auto import tqdm
 
-from .core import BERT_TARGETS, apply_masks, bundled_minilm, check_choice, derive_seed, prunable_parameters, save_masks, sparsity_report
+from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, derive_seed, prunable_parameters, save_masks,
+                            sparsity_report, to_json)
 from .data import DataConfig, get_task, load_glue, tokenize
 from .distill import DistillConfig
 from .runs import (completed_steps, finished_run, load_checkpoint, load_model, load_tokenizer, resolved,
@@ -78,15 +79,16 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     config = resolved(data=data, train=training, finetune=run)
     if (done := finished_run(run.out, config)) is not None: return done
     task, path = get_task(data.task), run.model or bundled_minilm()
-    model, tokenizer = load_model(path, task.num_labels, derive_seed(training.seed, "init")), load_tokenizer(path)
-    ds = _data(data, tokenizer)  # bad input fails here, before the run folder exists
+    tokenizer = load_tokenizer(path)
+    ds = _data(data, tokenizer)  # bad data fails here, before the model is loaded and the run folder exists
+    model = load_model(path, task.num_labels, derive_seed(training.seed, "init"))
     out = start_run(run.out, config)
     res = train(model, ds, tokenizer, task, training, epochs=run.epochs, seed=derive_seed(training.seed, "finetune"),
                 log=out/"log.jsonl", log_extra=dict(step_name="finetune"), desc="fine-tune", progress=progress)
     dev = evaluate(model, make_loader(ds["dev"], tokenizer, training.eval_batch_size), task)
     model.save_pretrained(out/"final"); tokenizer.save_pretrained(out/"final")
     metrics = dict(task=task.name, validation_best=res.best, dev=dev, seconds=res.seconds)
-    (out/"metrics.json").write_text(json.dumps(metrics, indent=1))
+    (out/"metrics.json").write_text(to_json(metrics, indent=1))
     return metrics
 
 # %% ../nbs/06_pipeline.ipynb #e7bc536e
@@ -166,5 +168,5 @@ def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history
     report = sparsity_report(student, masks) if masks else None
     metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], dev_majority=majority, steps=history,
                    seconds=sum(h["seconds"] for h in history), sparsity=None if report is None else report.to_dict("records"))
-    (out/"metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
+    (out/"metrics.json").write_text(to_json(metrics, indent=1, default=str))
     return metrics

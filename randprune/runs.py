@@ -11,18 +11,18 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from .core import load_masks, save_masks, tiny_bert
+from .core import check_finite, load_masks, save_masks, tiny_bert, to_json
 from .data import DataConfig, tiny_tokenizer, write_glue_folder
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['HUB_ID', 'resolved', 'config_diff', 'start_run', 'finished_run', 'read_metrics', 'save_checkpoint', 'load_checkpoint',
-           'completed_steps', 'load_model', 'load_tokenizer', 'TinyRun', 'tiny_run']
+__all__ = ['HUB_ID', 'resolved', 'config_diff', 'start_run', 'finished_run', 'save_checkpoint', 'load_checkpoint',
+           'completed_steps', 'read_metrics', 'load_model', 'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 def resolved(**configs) -> dict:
     "The run's resolved configuration, one section per config (what is written to `config.json`)."
-    return json.loads(json.dumps({name: asdict(c) for name, c in configs.items()}))  # tuples -> lists, as stored
+    return json.loads(to_json({name: asdict(c) for name, c in configs.items()}))  # tuples -> lists, as stored
 
 def config_diff(
     old:dict, # a stored config (or parameters)
@@ -42,14 +42,14 @@ def start_run(out:str|Path, config:dict) -> Path:
     "Create run folder `out` with `config.json`, or check that an existing one was started with `config`."
     out = Path(out)
     path = out/"config.json"
-    config = json.loads(json.dumps(config))  # tuples -> lists, as stored
+    config = json.loads(to_json(config))  # tuples -> lists, as stored
     if path.exists():
         diff = config_diff(json.loads(path.read_text()), config)
         if diff: raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
                                   f"Differences: {'; '.join(diff)}")
     else:
         out.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(config, indent=1))
+        path.write_text(to_json(config, indent=1))
     return out
 
 def finished_run(out:str|Path, config:dict) -> dict|None:
@@ -58,18 +58,10 @@ def finished_run(out:str|Path, config:dict) -> dict|None:
     start_run(out, config)
     return read_metrics(out)
 
-# %% ../nbs/05a_runs.ipynb #c309c167
-def read_metrics(
-    run:str|Path, # a run folder
-) -> dict:
-    "The `metrics.json` of finished run folder `run`."
-    path = Path(run)/"metrics.json"
-    if not path.is_file(): raise FileNotFoundError(f"{run} has no metrics.json (not a finished run)")
-    return json.loads(path.read_text())
-
 # %% ../nbs/05a_runs.ipynb #20c3fc6c
 def save_checkpoint(folder:Path, model, masks, optimizer, state:dict):
     "Write a complete checkpoint to `folder` atomically."
+    check_finite(model.state_dict(), f"{folder.name}: the weights to save")  # never a checkpoint holding NaN/inf
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -77,7 +69,7 @@ def save_checkpoint(folder:Path, model, masks, optimizer, state:dict):
     if masks: save_masks(masks, tmp/"masks.safetensors")
     torch.save(dict(optimizer=optimizer.state_dict(), rng=torch.get_rng_state(),
                     cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None), tmp/"training_state.pt")
-    (tmp/"state.json").write_text(json.dumps(state, indent=1))
+    (tmp/"state.json").write_text(to_json(state, indent=1))
     os.replace(tmp, folder)
 
 def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
@@ -93,6 +85,21 @@ def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
 def completed_steps(out:Path) -> list[Path]:
     "The completed checkpoints of a run, in order."
     return sorted(p for p in (out/"checkpoints").glob("step-*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+# %% ../nbs/05a_runs.ipynb #c309c167
+def read_metrics(
+    run:str|Path, # a run folder
+) -> dict:
+    "The `metrics.json` of finished run folder `run`."
+    path = Path(run)/"metrics.json"
+    if not path.is_file():
+        done = completed_steps(Path(run))
+        far = f": {len(done)} step(s) completed so far (the last {done[-1].name}); rerun its command to resume" if done else ""
+        raise FileNotFoundError(f"{run} has no metrics.json (not a finished run){far}")
+    try: metrics = json.loads(path.read_text())
+    except ValueError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
+    if missing := [k for k in ("task", "dev") if k not in metrics]: raise ValueError(f"{path}: incomplete (no {', '.join(missing)})")
+    return metrics
 
 # %% ../nbs/05a_runs.ipynb #93c7c9f7
 HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")  # e.g. "bert-base-uncased", "google-bert/bert-base-uncased"
@@ -111,10 +118,13 @@ def load_model(
 ):
     "A sequence classifier (or, without `num_labels`, the encoder) from `path`, with eager attention."
     from transformers import AutoModel, AutoModelForSequenceClassification
-    if num_labels is None: return _pretrained(AutoModel, path, attn_implementation="eager")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return _pretrained(AutoModelForSequenceClassification, path, num_labels=num_labels, attn_implementation="eager")
+    if num_labels is None: model = _pretrained(AutoModel, path, attn_implementation="eager")
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = _pretrained(AutoModelForSequenceClassification, path, num_labels=num_labels, attn_implementation="eager")
+    check_finite(model.state_dict(), f"model {path}")
+    return model
 
 def load_tokenizer(path:str):
     "The tokenizer saved in folder (or hub id) `path`."

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_difference
+from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_difference, to_json
 from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, sample_masks
 from .train import Objective, TrainConfig, bootstrap_std, make_loader, predict, train
 
@@ -180,7 +180,7 @@ def _scored(log:Path|None, stage:int) -> dict[int, dict]:
 
 def _append(log:Path|None, row:dict):
     if log is None: return
-    with open(log, "a") as f: f.write(json.dumps(row) + "\n")
+    with open(log, "a") as f: f.write(to_json(row) + "\n")
 
 def _rank(row:dict) -> tuple:
     "Sort key of a scored candidate, best first: finite scores high to low, then non-finite ones; ties to the lower index."

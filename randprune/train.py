@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .core import MaskEnforcer, as_generator, check_choice, derive_seed
+from .core import MaskEnforcer, NonFiniteError, as_generator, check_choice, derive_seed, to_json
 from .data import Task, compute_metrics
 from .distill import DistillConfig, distill_loss
 
@@ -172,7 +172,7 @@ class Evaluator:
         self.losses = []
         self.history.append(row)
         if self.log:
-            with open(self.log, "a") as f: f.write(json.dumps(row) + "\n")
+            with open(self.log, "a") as f: f.write(to_json(row) + "\n")
         self.since_best += 1
         if metrics[self.task.main_metric] > self.best:
             self.best, self.best_step, self.since_best = metrics[self.task.main_metric], step, 0
@@ -210,7 +210,9 @@ def _loop(acc, model, optimizer, scheduler, loader, objective:Objective, evaluat
             if config.max_grad_norm: acc.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimizer.step(); scheduler.step(); optimizer.zero_grad()
             step += 1; bar.update(1)
-            row = evaluator.step(acc.unwrap_model(model), step, steps, loss.detach().item(), scheduler.get_last_lr()[0], acc.device)
+            value = loss.detach().item()
+            if not math.isfinite(value): raise NonFiniteError(f"the training loss is {value} at step {step} (learning rate {scheduler.get_last_lr()[0]:g})")
+            row = evaluator.step(acc.unwrap_model(model), step, steps, value, scheduler.get_last_lr()[0], acc.device)
             if row: bar.set_postfix(loss=f"{row['loss']:.3f}", **{evaluator.task.main_metric: f"{row[evaluator.task.main_metric]:.4f}"})
             if step >= steps or evaluator.stop: return
 
@@ -248,6 +250,7 @@ def train(
     objective.prepare(acc)
     bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
     try: _loop(acc, prepared, opt, sched, loader, objective, evaluator, config, steps, bar)
+    except NonFiniteError as e: raise NonFiniteError(f"{desc}: {e}") from None  # which stage or candidate
     finally:
         bar.close()
         if enforcer: enforcer.remove()

@@ -1,0 +1,106 @@
+"""Fault injection (issue 12, first part): broken numbers, files and interruptions end with a one-line message and a
+non-zero exit, never with a result that looks real, and nothing is written that blocks the corrected rerun.
+
+Each test was run against the code before the fix and failed there (exit 0 with NaN results, a traceback, a JSON
+error naming no file, or a KeyboardInterrupt); strict JSON (`core.to_json`) is tested in `nbs/00_core.ipynb`, and the
+table of faults and what the user sees is in `nbs/10_cli.ipynb`."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from randprune.cli import main
+from randprune.runs import tiny_run
+
+TRAIN = ["--max_seq_length", "16", "--lr", "3e-3", "--batch_size", "16", "--eval_every", "5"]
+STAGES = ["--method", "deterministic", "--warmup_epochs", "0", "--stage_epochs", "0.5", "--stages", "0.5", "0.75"]
+
+
+def fails(argv, capsys) -> str:
+    "The one-line message `randprune ARGV` exits with (it must exit non-zero, and print no traceback)."
+    with pytest.raises(SystemExit) as e: main(argv)
+    assert e.value.code not in (0, None), f"{argv} exited {e.value.code}"
+    msg = str(e.value.code)
+    assert "Traceback" not in msg + capsys.readouterr().err and "\n" not in msg.strip(), msg
+    return msg
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    "A tiny model, synthetic SST-2, and a fine-tuned tiny teacher."
+    d = tmp_path_factory.mktemp("faults")
+    t = tiny_run(d)
+    data = ["--task", "sst2", "--glue_dir", t.data.glue_dir]
+    main(["finetune", *data, *TRAIN, "--model", t.model, "--epochs", "1", "--out", str(d/"dense")])
+    return d, data
+
+
+def nan_teacher(tiny) -> Path:
+    "A copy of the teacher whose (non-prunable) classifier holds a NaN."
+    d, _ = tiny
+    bad = d/"nan-teacher"
+    if not bad.exists():
+        import shutil
+        shutil.copytree(d/"dense"/"final", bad)
+        w = load_file(str(bad/"model.safetensors"))
+        w["classifier.weight"][0, 0] = float("nan")
+        save_file(w, str(bad/"model.safetensors"))
+    return bad
+
+
+def test_nan_teacher_is_refused_before_anything_is_written(tiny, capsys):
+    d, data = tiny
+    msg = fails(["prune", *data, *TRAIN, *STAGES, "--teacher", str(nan_teacher(tiny)), "--out", str(d/"p1")], capsys)
+    assert "classifier.weight has 1 non-finite value" in msg and "nan-teacher" in msg
+    assert not (d/"p1").exists()  # nothing written: the corrected command can use the same --out
+    main(["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(d/"p1")])
+    assert (d/"p1"/"metrics.json").exists()
+
+
+def test_infinite_learning_rate_stops_at_the_first_non_finite_loss(tiny, capsys):
+    d, data = tiny
+    msg = fails(["prune", *data, *TRAIN[:2], "--lr", "inf", *TRAIN[4:], *STAGES, "--teacher", str(d/"dense"/"final"),
+                 "--out", str(d/"p2")], capsys)
+    assert "the training loss is nan" in msg and "stage 1" in msg
+    assert not (d/"p2"/"metrics.json").exists() and not list((d/"p2").glob("checkpoints/step-*"))
+
+
+def test_nan_label_names_file_and_line(tiny, capsys, tmp_path):
+    d, _ = tiny
+    from randprune.data import write_glue_folder
+    glue = write_glue_folder(tmp_path/"glue", "stsb", n_train=40, n_dev=8)
+    f = glue/"STS-B"/"train.tsv"
+    lines = f.read_text().splitlines()
+    cells = lines[3].split("\t"); cells[-1] = "nan"; lines[3] = "\t".join(cells)
+    f.write_text("\n".join(lines) + "\n")
+    msg = fails(["finetune", "--task", "stsb", "--glue_dir", str(glue), *TRAIN, "--model", str(d/"base"), "--out", str(tmp_path/"ft")], capsys)
+    assert "train.tsv:4" in msg and "not a finite number" in msg
+
+
+def test_report_says_how_far_an_unfinished_run_got(tiny, capsys):
+    d, data = tiny
+    main(["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(d/"p3")])
+    (d/"p3"/"metrics.json").unlink()  # as if killed after the last step
+    assert "2 step(s) completed so far (the last step-01); rerun its command to resume" in fails(["report", str(d/"p3")], capsys)
+    (d/"p3"/"metrics.json").write_text("")
+    assert "metrics.json: not valid JSON" in fails(["report", str(d/"p3")], capsys)
+    (d/"p3"/"metrics.json").write_text("{}")
+    assert "metrics.json: incomplete (no task, dev)" in fails(["report", str(d/"p3")], capsys)
+
+
+def test_invalid_yaml_grid_gives_file_and_line(tmp_path, capsys):
+    grid = tmp_path/"grid.yaml"
+    grid.write_text("batch: x\ngrid:\n  seed: [0, 1\n  method: [imp]\n")
+    msg = fails(["ablate", str(grid), "--runs", str(tmp_path/"runs")], capsys)
+    assert f"{grid}:4:" in msg
+
+
+def test_ctrl_c_says_how_to_resume(tiny, capsys, monkeypatch):
+    d, data = tiny
+    import randprune.cli as cli
+    def interrupted(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "prune", interrupted)
+    msg = fails(["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(d/"p4")], capsys)
+    assert msg == "randprune prune: interrupted; rerun the same command to resume"
