@@ -86,6 +86,8 @@ def parameters_source(
         docs = docments(cls)
         lines.append(f"# {cls.__name__}")
         lines += [f"{f.name} = {defaults[f.name]!r} # {_comment(docs.get(f.name) or '')}" for f in fields(cls)]
+    lines += ["# the names set explicitly: a list, from `randprune ablate`; None means those that differ from their defaults",
+              "_explicit = None"]
     return "\n".join(lines)
 
 # %% ../nbs/07_experiment.ipynb #42943f2e
