@@ -16,8 +16,8 @@ from .data import DataConfig, tiny_tokenizer, write_glue_folder
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['HUB_ID', 'resolved', 'config_diff', 'start_run', 'finished_run', 'save_checkpoint', 'load_checkpoint',
-           'completed_steps', 'read_metrics', 'load_model', 'load_tokenizer', 'TinyRun', 'tiny_run']
+__all__ = ['HUB_ID', 'TOKENIZER_FILES', 'resolved', 'config_diff', 'start_run', 'finished_run', 'save_checkpoint',
+           'load_checkpoint', 'completed_steps', 'read_metrics', 'load_model', 'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 def resolved(**configs) -> dict:
@@ -126,9 +126,14 @@ def load_model(
     check_finite(model.state_dict(), f"model {path}")
     return model
 
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one will do
+
 def load_tokenizer(path:str):
-    "The tokenizer saved in folder (or hub id) `path`."
+    "The tokenizer saved in folder (or hub id) `path`; a folder without tokenizer files is an error."
     from transformers import AutoTokenizer
+    if Path(path).is_dir() and not any((Path(path)/f).exists() for f in TOKENIZER_FILES):  # else: an empty 5-token vocabulary
+        raise FileNotFoundError(f"{path} has no tokenizer files ({', '.join(TOKENIZER_FILES)}): save the tokenizer beside "
+                                "the model (tokenizer.save_pretrained(folder))")
     return _pretrained(AutoTokenizer, path)
 
 # %% ../nbs/05a_runs.ipynb #45c757ab

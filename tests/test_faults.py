@@ -104,3 +104,12 @@ def test_ctrl_c_says_how_to_resume(tiny, capsys, monkeypatch):
     monkeypatch.setattr(cli, "prune", interrupted)
     msg = fails(["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(d/"p4")], capsys)
     assert msg == "randprune prune: interrupted; rerun the same command to resume"
+
+
+def test_model_folder_without_tokenizer_is_refused(tiny, capsys):
+    d, data = tiny
+    import shutil
+    bare = d/"no-tokenizer"
+    shutil.copytree(d/"dense"/"final", bare, ignore=shutil.ignore_patterns("tokenizer*", "vocab*", "special_tokens*"))
+    msg = fails(["prune", *data, *TRAIN, *STAGES, "--teacher", str(bare), "--out", str(d/"p5")], capsys)
+    assert "has no tokenizer files" in msg and not (d/"p5").exists()
