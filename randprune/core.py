@@ -136,6 +136,8 @@ def prunable_parameters(
     if not sel:
         raise ValueError(f"No parameter of {type(model).__name__} matches targets={[p.pattern for p in tp]} "
                          f"(ignore={[p.pattern for p in ip]}). Its parameters include: {list(named)[:8]}")
+    unused = [p.pattern for p in ip if not any(_matches(n, [p]) for n in named)]
+    if unused: raise ValueError(f"ignore pattern(s) {unused} match no parameter of {type(model).__name__} (a typo?)")
     bad = [n for n, p in sel.items() if not p.is_floating_point()]
     if bad: raise ValueError(f"Selected parameters must be floating point: {bad}")
     return sel

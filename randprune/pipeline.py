@@ -61,6 +61,8 @@ class PruneConfig:
         check_choice("recipe", self.recipe, Recipe)
         check_choice("last_stage_schedule", self.last_stage_schedule, LastSchedule)
         check_stages(self.stages)
+        if self.warmup_epochs < 0 or self.stage_epochs <= 0:
+            raise ValueError(f"warmup_epochs must be >= 0 and stage_epochs > 0, got {self.warmup_epochs} and {self.stage_epochs}")
 
 def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig,
                    distill:DistillConfig, run:PruneConfig) -> dict:

@@ -16,7 +16,7 @@ from .data import DataConfig, tiny_tokenizer, write_glue_folder
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['HUB_ID', 'TOKENIZER_FILES', 'resolved', 'config_diff', 'start_run', 'finished_run', 'save_checkpoint',
+__all__ = ['HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved', 'config_diff', 'start_run', 'finished_run', 'save_checkpoint',
            'load_checkpoint', 'completed_steps', 'read_metrics', 'load_model', 'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
@@ -104,8 +104,17 @@ def read_metrics(
 # %% ../nbs/05a_runs.ipynb #93c7c9f7
 HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")  # e.g. "bert-base-uncased", "google-bert/bert-base-uncased"
 
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin") # a model folder has one
+
+def _not_a_run_folder(path:str):
+    "Refuse a run folder given where its model folder is meant, naming the model folder."
+    p = Path(path)
+    if p.is_dir() and (p/"final"/"config.json").exists() and not any((p/f).exists() for f in WEIGHT_FILES):
+        raise FileNotFoundError(f"{path} is a run folder, not a model folder: its model is {p/'final'}")
+
 def _pretrained(cls, path:str, **kw):
     "`cls.from_pretrained`: a local folder, else a hub id (downloaded into the Hugging Face cache)."
+    _not_a_run_folder(path)
     if Path(path).is_dir(): return cls.from_pretrained(path, local_files_only=True, **kw)
     if path.startswith((".", "/", "~")) or not HUB_ID.fullmatch(path): raise FileNotFoundError(f"no model folder at {path!r}")
     try: return cls.from_pretrained(path, **kw)
@@ -131,6 +140,7 @@ TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", 
 def load_tokenizer(path:str):
     "The tokenizer saved in folder (or hub id) `path`; a folder without tokenizer files is an error."
     from transformers import AutoTokenizer
+    _not_a_run_folder(path)
     if Path(path).is_dir() and not any((Path(path)/f).exists() for f in TOKENIZER_FILES):  # else: an empty 5-token vocabulary
         raise FileNotFoundError(f"{path} has no tokenizer files ({', '.join(TOKENIZER_FILES)}): save the tokenizer beside "
                                 "the model (tokenizer.save_pretrained(folder))")

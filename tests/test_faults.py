@@ -113,3 +113,17 @@ def test_model_folder_without_tokenizer_is_refused(tiny, capsys):
     shutil.copytree(d/"dense"/"final", bare, ignore=shutil.ignore_patterns("tokenizer*", "vocab*", "special_tokens*"))
     msg = fails(["prune", *data, *TRAIN, *STAGES, "--teacher", str(bare), "--out", str(d/"p5")], capsys)
     assert "has no tokenizer files" in msg and not (d/"p5").exists()
+
+
+def test_run_folder_as_teacher_points_at_final(tiny, capsys):
+    d, data = tiny
+    msg = fails(["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"), "--out", str(d/"p6")], capsys)
+    assert f"is a run folder, not a model folder: its model is {d/'dense'/'final'}" in msg and not (d/"p6").exists()
+
+
+def test_bad_flags_are_refused_before_anything_runs(tiny, capsys):
+    d, data = tiny
+    common = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final")]
+    assert "match no parameter" in fails([*common, "--ignore", "bert.encoder.layer.9.*", "--out", str(d/"p7")], capsys)
+    assert "stage_epochs > 0" in fails([*common, "--stage_epochs", "-1", "--out", str(d/"p7")], capsys)
+    assert not (d/"p7").exists()
