@@ -15,7 +15,7 @@ from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, deri
                             sparsity_report, to_json)
 from .data import DataConfig, get_task, load_glue, tokenize
 from .distill import DistillConfig
-from .runs import (completed_steps, finished_run, load_checkpoint, load_model, load_tokenizer, resolved,
+from .runs import (finished_run, load_model, load_tokenizer, resolved, resume,
                             save_checkpoint, start_run)
 from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState, select_masks
@@ -147,10 +147,10 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
                            selection, training.seed, Objective(run.loss, teacher, distill))
     out = start_run(run.out, config)
     dev_loader = make_loader(ds["dev"], tokenizer, training.eval_batch_size)
-    masks, history, done = None, [], completed_steps(out)
-    if done: masks, last = load_checkpoint(done[-1], student, ctx.optimizer); history = last["history"]
+    done, masks, last = resume(out, student, ctx.optimizer)
+    history = last["history"] if last else []
     teacher_dev = history[0]["teacher_dev"] if history else evaluate(teacher, dev_loader, task)
-    for step in tqdm(plan(run)[len(done):], desc="prune", disable=not progress):
+    for step in tqdm(plan(run)[done:], desc="prune", disable=not progress):
         start = time.perf_counter()
         masks, candidates, best = _run_step(ctx, run, step, masks, out, progress)
         history.append(dict(step=step.index, name=step.name, sparsity=step.sparsity or 0., teacher_dev=teacher_dev,

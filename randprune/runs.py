@@ -4,7 +4,7 @@
 
 # %% ../nbs/05a_runs.ipynb #97390335
 from __future__ import annotations
-import json, os, re, shutil
+import json, logging, os, re, shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -15,9 +15,12 @@ from .core import check_finite, load_masks, save_masks, tiny_bert, to_json
 from .data import DataConfig, tiny_tokenizer, write_glue_folder
 from .train import TrainConfig
 
+log = logging.getLogger(__name__)
+
 # %% auto #0
-__all__ = ['HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved', 'config_diff', 'start_run', 'finished_run', 'save_checkpoint',
-           'load_checkpoint', 'completed_steps', 'read_metrics', 'load_model', 'load_tokenizer', 'TinyRun', 'tiny_run']
+__all__ = ['log', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved', 'config_diff', 'start_run', 'finished_run',
+           'save_checkpoint', 'load_checkpoint', 'completed_steps', 'resume', 'read_metrics', 'load_model',
+           'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 def resolved(**configs) -> dict:
@@ -73,18 +76,37 @@ def save_checkpoint(folder:Path, model, masks, optimizer, state:dict):
     os.replace(tmp, folder)
 
 def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
-    "Restore weights, optimizer state and RNG states from `folder`; return its masks and `state.json`."
-    model.load_state_dict(load_file(str(folder/"model.safetensors")))
+    "Restore weights, optimizer state and RNG states from `folder`; return its masks and `state.json`. Reads and checks every file before changing anything."
+    weights = load_file(str(folder/"model.safetensors"))
+    check_finite(weights, f"checkpoint {folder}")
     saved = torch.load(folder/"training_state.pt", weights_only=False)
+    state = json.loads((folder/"state.json").read_text())
+    masks = load_masks(folder/"masks.safetensors") if (folder/"masks.safetensors").exists() else None
+    model.load_state_dict(weights)
     optimizer.load_state_dict(saved["optimizer"])
     torch.set_rng_state(saved["rng"])
     if saved["cuda_rng"] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(saved["cuda_rng"])
-    masks = load_masks(folder/"masks.safetensors") if (folder/"masks.safetensors").exists() else None
-    return masks, json.loads((folder/"state.json").read_text())
+    return masks, state
+
+STEP_DIR = re.compile(r"step-\d+") # a completed checkpoint's folder name (not `.tmp`, not `.damaged`)
 
 def completed_steps(out:Path) -> list[Path]:
     "The completed checkpoints of a run, in order."
-    return sorted(p for p in (out/"checkpoints").glob("step-*") if p.is_dir() and not p.name.endswith(".tmp"))
+    return sorted(p for p in (out/"checkpoints").glob("step-*") if p.is_dir() and STEP_DIR.fullmatch(p.name))
+
+def resume(out:Path, model, optimizer) -> tuple[int, dict|None, dict|None]:
+    "Restore the newest good checkpoint of run `out`: (steps completed, masks, state); damaged ones are set aside."
+    for tmp in (out/"checkpoints").glob("*.tmp"): shutil.rmtree(tmp, ignore_errors=True)  # a write that was cut off
+    done = completed_steps(out)
+    while done:
+        try: return len(done), *load_checkpoint(done[-1], model, optimizer)
+        except Exception as e:  # truncated or corrupt files, NaN weights, broken JSON: whatever makes it unusable
+            bad = done.pop()
+            bad.rename(bad.with_name(bad.name + ".damaged"))
+            log.warning(f"{bad} is damaged ({type(e).__name__}: {str(e)[:200]}); set aside as {bad.name}.damaged, "
+                        f"resuming from {done[-1].name if done else 'the start'}")
+    return 0, None, None
+
 
 # %% ../nbs/05a_runs.ipynb #c309c167
 def read_metrics(

@@ -127,3 +127,18 @@ def test_bad_flags_are_refused_before_anything_runs(tiny, capsys):
     assert "match no parameter" in fails([*common, "--ignore", "bert.encoder.layer.9.*", "--out", str(d/"p7")], capsys)
     assert "stage_epochs > 0" in fails([*common, "--stage_epochs", "-1", "--out", str(d/"p7")], capsys)
     assert not (d/"p7").exists()
+
+
+def test_damaged_newest_checkpoint_is_set_aside_and_the_run_resumes(tiny, capsys, caplog):
+    d, data = tiny
+    argv = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(d/"p8")]
+    main(argv)
+    import shutil
+    run = d/"p8"
+    (run/"metrics.json").unlink(); shutil.rmtree(run/"final")  # as if killed just after the last checkpoint
+    f = run/"checkpoints"/"step-01"/"model.safetensors"; f.write_bytes(f.read_bytes()[:1000])  # truncated
+    (run/"checkpoints"/"step-02.tmp").mkdir()  # a write cut off
+    main(argv)  # resumes from step-00 instead of dying on the truncated file
+    assert (run/"metrics.json").exists() and (run/"checkpoints"/"step-01.damaged").exists()
+    assert not (run/"checkpoints"/"step-02.tmp").exists()
+    assert "step-01 is damaged" in caplog.text and "resuming from step-00" in caplog.text
