@@ -126,7 +126,7 @@ class DataConfig:
     data_seed:int = 0 # seed of the validation split
 
     def __post_init__(self):
-        get_task(self.task)
+        self.task = get_task(self.task).name  # canonical: `SST-2` and `sst2` are one run
         self.glue_dir = self.glue_dir or os.environ.get("RANDPRUNE_GLUE_DIR", "")  # recorded in the run's config
         if self.max_seq_length < 8: raise ValueError(f"max_seq_length must be >= 8, got {self.max_seq_length}")
         if self.max_train_samples < 0 or self.max_eval_samples < 0: raise ValueError("max_*_samples must be >= 0")

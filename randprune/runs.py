@@ -18,9 +18,9 @@ from .train import TrainConfig
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved', 'config_diff', 'start_run', 'finished_run',
-           'save_checkpoint', 'load_checkpoint', 'completed_steps', 'resume', 'read_metrics', 'load_model',
-           'load_tokenizer', 'TinyRun', 'tiny_run']
+__all__ = ['log', 'NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved',
+           'config_diff', 'completed_steps', 'start_run', 'finished_run', 'save_checkpoint', 'load_checkpoint',
+           'resume', 'read_metrics', 'load_model', 'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 def resolved(**configs) -> dict:
@@ -41,16 +41,32 @@ def config_diff(
     return out
 
 # %% ../nbs/05a_runs.ipynb #0e7b6ce6
+NOT_IDENTITY = ("out", "eval_batch_size") # config fields that cannot change a run's result
+PATH_FIELDS = ("teacher", "glue_dir", "model", "teacher_out") # config fields that name folders
+
+STEP_DIR = re.compile(r"step-\d+") # a completed checkpoint's folder name (not `.tmp`, not `.damaged`)
+
+def completed_steps(out:Path) -> list[Path]:
+    "The completed checkpoints of a run, in order."
+    return sorted(p for p in (out/"checkpoints").glob("step-*") if p.is_dir() and STEP_DIR.fullmatch(p.name))
+
+def _identity(config:dict) -> dict:
+    "`config` as compared on resume: without `NOT_IDENTITY` fields, with existing `PATH_FIELDS` folders resolved."
+    if not isinstance(config, dict): return config
+    return {k: str(Path(v).resolve()) if k in PATH_FIELDS and isinstance(v, str) and v and Path(v).exists() else _identity(v)
+            for k, v in config.items() if k not in NOT_IDENTITY}
+
 def start_run(out:str|Path, config:dict) -> Path:
     "Create run folder `out` with `config.json`, or check that an existing one was started with `config`."
     out = Path(out)
     path = out/"config.json"
     config = json.loads(to_json(config))  # tuples -> lists, as stored
-    if path.exists():
-        diff = config_diff(json.loads(path.read_text()), config)
-        if diff: raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
-                                  f"Differences: {'; '.join(diff)}")
-    else:
+    if path.exists() and (diff := config_diff(_identity(json.loads(path.read_text())), _identity(config))):
+        if completed_steps(out) or (out/"metrics.json").exists():
+            raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
+                             f"Differences: {'; '.join(diff)}")
+        log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
+    if not path.exists() or diff:
         out.mkdir(parents=True, exist_ok=True)
         path.write_text(to_json(config, indent=1))
     return out
@@ -60,6 +76,7 @@ def finished_run(out:str|Path, config:dict) -> dict|None:
     if not (Path(out)/"metrics.json").exists(): return None
     start_run(out, config)
     return read_metrics(out)
+
 
 # %% ../nbs/05a_runs.ipynb #20c3fc6c
 def save_checkpoint(folder:Path, model, masks, optimizer, state:dict):
@@ -87,12 +104,6 @@ def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
     torch.set_rng_state(saved["rng"])
     if saved["cuda_rng"] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(saved["cuda_rng"])
     return masks, state
-
-STEP_DIR = re.compile(r"step-\d+") # a completed checkpoint's folder name (not `.tmp`, not `.damaged`)
-
-def completed_steps(out:Path) -> list[Path]:
-    "The completed checkpoints of a run, in order."
-    return sorted(p for p in (out/"checkpoints").glob("step-*") if p.is_dir() and STEP_DIR.fullmatch(p.name))
 
 def resume(out:Path, model, optimizer) -> tuple[int, dict|None, dict|None]:
     "Restore the newest good checkpoint of run `out`: (steps completed, masks, state); damaged ones are set aside."

@@ -142,3 +142,26 @@ def test_damaged_newest_checkpoint_is_set_aside_and_the_run_resumes(tiny, capsys
     assert (run/"metrics.json").exists() and (run/"checkpoints"/"step-01.damaged").exists()
     assert not (run/"checkpoints"/"step-02.tmp").exists()
     assert "step-01 is damaged" in caplog.text and "resuming from step-00" in caplog.text
+
+
+def test_how_paths_and_tasks_are_spelled_is_not_identity(tiny, tmp_path, monkeypatch):
+    d, data = tiny
+    import shutil
+    shutil.copytree(d/"dense"/"final", tmp_path/"teacher")
+    monkeypatch.chdir(tmp_path)
+    argv = lambda teacher, out, task: ["prune", "--task", task, *data[2:], *TRAIN, *STAGES, "--teacher", teacher, "--out", out]
+    main(argv("teacher", "runs/base", "sst2"))
+    (tmp_path/"runs"/"base"/"metrics.json").unlink()  # unfinished: the next commands must resume it, not refuse
+    main(argv("./teacher", str(tmp_path/"runs"/"base"), "SST-2"))
+    shutil.move(tmp_path/"runs"/"base", tmp_path/"moved")
+    main(argv(str(tmp_path/"teacher"), "moved", "sst2"))  # a moved run folder is still the same run
+    assert json.loads((tmp_path/"moved"/"config.json").read_text())["data"]["task"] == "sst2"
+
+
+def test_a_run_that_never_completed_a_step_restarts_with_the_corrected_config(tiny, caplog):
+    d, data = tiny
+    out = d/"p9"
+    out.mkdir()
+    (out/"config.json").write_text('{"data": {"task": "sst2"}}')  # what a run stopped before its first step leaves
+    main(["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(out)])
+    assert (out/"metrics.json").exists() and "restarting with the new config" in caplog.text
