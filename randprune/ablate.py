@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 import randprune
 from .analysis import finished_runs
 from .core import to_json
-from .experiment import check_parameters, fill_templates
+from .experiment import check_parameters, experiment_configs, fill_templates
 from .runs import config_diff
 
 # %% auto #0
@@ -89,8 +89,10 @@ def expand(
         for _, p in combo: params.update(p)
         if "out" in params: raise ValueError("`out` is set by the runner (RUNS/BATCH/RUN-ID); remove it from the grid")
         check_parameters(params)
-        params = fill_templates(params, batch_dir=str(batch_dir))
-        runs.append(("_".join(f"{a}={l}" for a, l in labels.items()), labels, params))
+        params, run_id = fill_templates(params, batch_dir=str(batch_dir)), "_".join(f"{a}={l}" for a, l in labels.items())
+        try: experiment_configs(params)  # every value checked (e.g. `candidates: 0`) before anything runs
+        except ValueError as e: raise ValueError(f"grid point {run_id}: {e}") from None
+        runs.append((run_id, labels, params))
     ids = [r[0] for r in runs]
     if len(set(ids)) < len(ids): raise ValueError("two grid points have the same labels; give mapping values distinct names")
     return runs
