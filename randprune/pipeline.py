@@ -15,7 +15,7 @@ from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, deri
                             sparsity_report, to_json)
 from .data import DataConfig, get_task, load_glue, tokenize
 from .distill import DistillConfig
-from .runs import (finished_run, load_model, load_tokenizer, resolved, resume,
+from .runs import (check_pair, finished_run, load_model, load_tokenizer, resolved, resume,
                             save_checkpoint, start_run)
 from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState, select_masks
@@ -84,6 +84,7 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     tokenizer = load_tokenizer(path)
     ds = _data(data, tokenizer)  # bad data fails here, before the model is loaded and the run folder exists
     model = load_model(path, task.num_labels, derive_seed(training.seed, "init"))
+    check_pair(model, tokenizer, data.max_seq_length, path)
     out = start_run(run.out, config)
     res = train(model, ds, tokenizer, task, training, epochs=run.epochs, seed=derive_seed(training.seed, "finetune"),
                 log=out/"log.jsonl", log_extra=dict(step_name="finetune"), desc="fine-tune", progress=progress)
@@ -141,6 +142,7 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
     task = get_task(data.task)
     teacher, tokenizer = load_model(run.teacher, task.num_labels).eval(), load_tokenizer(run.teacher)
     student = load_model(run.teacher, task.num_labels)
+    check_pair(student, tokenizer, data.max_seq_length, run.teacher)
     ds = _data(data, tokenizer)  # bad input fails here, before the run folder exists
     ctx = SelectionContext(student, make_optimizer(student, training), prunable_parameters(student, run.targets, run.ignore),
                            {"train": ds["train"], "validation": ds["validation"]}, tokenizer, task, training, sampler,

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved',
            'config_diff', 'completed_steps', 'start_run', 'finished_run', 'save_checkpoint', 'load_checkpoint',
-           'resume', 'read_metrics', 'load_model', 'load_tokenizer', 'TinyRun', 'tiny_run']
+           'resume', 'read_metrics', 'load_model', 'check_pair', 'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 def resolved(**configs) -> dict:
@@ -164,11 +164,27 @@ def load_model(
     else:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = _pretrained(AutoModelForSequenceClassification, path, num_labels=num_labels, attn_implementation="eager")
+            try: model = _pretrained(AutoModelForSequenceClassification, path, num_labels=num_labels, attn_implementation="eager")
+            except (RuntimeError, ValueError) as e:  # e.g. a classifier fine-tuned for another label count
+                raise ValueError(f"model {path} does not load as a {num_labels}-label classifier (fine-tuned for another "
+                                 f"task?): {str(e).splitlines()[-1][:300]}") from None
     check_finite(model.state_dict(), f"model {path}")
     return model
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one will do
+
+def check_pair(
+    model, # a loaded model
+    tokenizer, # the tokenizer its inputs come from
+    max_seq_length:int, # the longest input it will see
+    where:str, # the model's folder, for the message
+):
+    "Refuse a tokenizer whose ids the model has no embedding for, or inputs longer than its position embeddings."
+    vocab, positions = model.config.vocab_size, getattr(model.config, "max_position_embeddings", None)
+    if len(tokenizer) > vocab:
+        raise ValueError(f"model {where}: the tokenizer has {len(tokenizer)} tokens but the model embeds only {vocab}: they do not belong together")
+    if positions and max_seq_length > positions:
+        raise ValueError(f"model {where}: max_seq_length {max_seq_length} is longer than its {positions} position embeddings")
 
 def load_tokenizer(path:str):
     "The tokenizer saved in folder (or hub id) `path`; a folder without tokenizer files is an error."

@@ -165,3 +165,19 @@ def test_a_run_that_never_completed_a_step_restarts_with_the_corrected_config(ti
     (out/"config.json").write_text('{"data": {"task": "sst2"}}')  # what a run stopped before its first step leaves
     main(["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(out)])
     assert (out/"metrics.json").exists() and "restarting with the new config" in caplog.text
+
+
+def test_model_and_tokenizer_and_task_must_fit_before_training(tiny, capsys, tmp_path):
+    d, data = tiny
+    import shutil
+    from transformers import AutoTokenizer
+    common = [*TRAIN, *STAGES, "--out", str(tmp_path/"p")]
+    big = tmp_path/"big-vocab"
+    shutil.copytree(d/"dense"/"final", big)
+    tok = AutoTokenizer.from_pretrained(big); tok.add_tokens([f"w{i}" for i in range(40)]); tok.save_pretrained(big)
+    assert "but the model embeds only 128" in fails(["prune", *data, "--teacher", str(big), *common], capsys)
+    long = ["prune", *data, "--teacher", str(d/"dense"/"final"), *common, "--max_seq_length", "512"]
+    assert "longer than its 64 position embeddings" in fails(long, capsys)
+    stsb = ["prune", "--task", "stsb", "--glue_dir", data[3], "--teacher", str(d/"dense"/"final"), *common]
+    assert "does not load as a 1-label classifier (fine-tuned for another task?)" in fails(stsb, capsys)
+    assert not (tmp_path/"p").exists()
