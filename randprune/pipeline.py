@@ -16,7 +16,7 @@ from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, deri
 from .data import DataConfig, get_task, load_glue, tokenize
 from .distill import DistillConfig
 from .runs import (check_pair, finished_run, load_model, load_tokenizer, resolved, resume,
-                            save_checkpoint, start_run)
+                            save_checkpoint, start_run, unlock_run)
 from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState, select_masks
 from .train import Loss, Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
@@ -92,6 +92,7 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     model.save_pretrained(out/"final"); tokenizer.save_pretrained(out/"final")
     metrics = dict(task=task.name, validation_best=res.best, dev=dev, seconds=res.seconds)
     (out/"metrics.json").write_text(to_json(metrics, indent=1))
+    unlock_run(out)
     return metrics
 
 # %% ../nbs/06_pipeline.ipynb #e7bc536e
@@ -140,10 +141,10 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
     config = resolved(**prune_sections(data, training, sampler, selection, distill, run))
     if (finished := finished_run(run.out, config)) is not None: return finished
     task = get_task(data.task)
-    teacher, tokenizer = load_model(run.teacher, task.num_labels).eval(), load_tokenizer(run.teacher)
-    student = load_model(run.teacher, task.num_labels)
+    tokenizer = load_tokenizer(run.teacher)
+    ds = _data(data, tokenizer)  # bad input fails here, before the models are loaded and the run folder exists
+    teacher, student = load_model(run.teacher, task.num_labels).eval(), load_model(run.teacher, task.num_labels)
     check_pair(student, tokenizer, data.max_seq_length, run.teacher)
-    ds = _data(data, tokenizer)  # bad input fails here, before the run folder exists
     ctx = SelectionContext(student, make_optimizer(student, training), prunable_parameters(student, run.targets, run.ignore),
                            {"train": ds["train"], "validation": ds["validation"]}, tokenizer, task, training, sampler,
                            selection, training.seed, Objective(run.loss, teacher, distill))
@@ -173,4 +174,5 @@ def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history
     metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], dev_majority=majority, steps=history,
                    seconds=sum(h["seconds"] for h in history), sparsity=None if report is None else report.to_dict("records"))
     (out/"metrics.json").write_text(to_json(metrics, indent=1, default=str))
+    unlock_run(out)
     return metrics

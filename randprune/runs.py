@@ -4,7 +4,7 @@
 
 # %% ../nbs/05a_runs.ipynb #97390335
 from __future__ import annotations
-import json, logging, os, re, shutil
+import atexit, json, logging, os, re, shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved',
-           'config_diff', 'completed_steps', 'start_run', 'finished_run', 'save_checkpoint', 'load_checkpoint',
-           'resume', 'read_metrics', 'load_model', 'check_pair', 'load_tokenizer', 'TinyRun', 'tiny_run']
+           'config_diff', 'completed_steps', 'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint',
+           'load_checkpoint', 'resume', 'read_metrics', 'load_model', 'check_pair', 'load_tokenizer', 'TinyRun',
+           'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 def resolved(**configs) -> dict:
@@ -56,11 +57,41 @@ def _identity(config:dict) -> dict:
     return {k: str(Path(v).resolve()) if k in PATH_FIELDS and isinstance(v, str) and v and Path(v).exists() else _identity(v)
             for k, v in config.items() if k not in NOT_IDENTITY}
 
+def _alive(pid:int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def lock_run(out:Path):
+    "Hold run folder `out` for this process (until `unlock_run` or exit); refuse it if another live process holds it."
+    lock = out/".lock"
+    for _ in range(2):
+        try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try: pid = int(lock.read_text() or 0)
+            except (OSError, ValueError): pid = 0
+            if pid == os.getpid(): return
+            if pid and _alive(pid): raise FileExistsError(f"{out} is in use by another randprune process (pid {pid}): wait for it, or use another --out") from None
+            lock.unlink(missing_ok=True)  # stale: the process that held it is gone
+            continue
+        os.write(fd, str(os.getpid()).encode()); os.close(fd)
+        atexit.register(unlock_run, out)
+        return
+
+def unlock_run(out:Path):
+    "Release run folder `out` if this process holds it."
+    lock = Path(out)/".lock"
+    try:
+        if int(lock.read_text()) == os.getpid(): lock.unlink()
+    except (OSError, ValueError): pass
+
 def start_run(out:str|Path, config:dict) -> Path:
     "Create run folder `out` with `config.json`, or check that an existing one was started with `config`."
     out = Path(out)
     path = out/"config.json"
     config = json.loads(to_json(config))  # tuples -> lists, as stored
+    if out.exists(): lock_run(out)
     if path.exists() and (diff := config_diff(_identity(json.loads(path.read_text())), _identity(config))):
         if completed_steps(out) or (out/"metrics.json").exists():
             raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
@@ -68,6 +99,7 @@ def start_run(out:str|Path, config:dict) -> Path:
         log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
     if not path.exists() or diff:
         out.mkdir(parents=True, exist_ok=True)
+        lock_run(out)
         path.write_text(to_json(config, indent=1))
     return out
 

@@ -178,6 +178,22 @@ def test_model_and_tokenizer_and_task_must_fit_before_training(tiny, capsys, tmp
     assert "but the model embeds only 128" in fails(["prune", *data, "--teacher", str(big), *common], capsys)
     long = ["prune", *data, "--teacher", str(d/"dense"/"final"), *common, "--max_seq_length", "512"]
     assert "longer than its 64 position embeddings" in fails(long, capsys)
-    stsb = ["prune", "--task", "stsb", "--glue_dir", data[3], "--teacher", str(d/"dense"/"final"), *common]
+    from randprune.data import write_glue_folder
+    glue = write_glue_folder(tmp_path/"glue", "stsb", n_train=40, n_dev=8)
+    stsb = ["prune", "--task", "stsb", "--glue_dir", str(glue), "--teacher", str(d/"dense"/"final"), *common]
     assert "does not load as a 1-label classifier (fine-tuned for another task?)" in fails(stsb, capsys)
     assert not (tmp_path/"p").exists()
+
+
+def test_a_second_process_on_the_same_out_is_refused(tiny, capsys):
+    d, data = tiny
+    import subprocess, sys
+    out = d/"p10"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        out.mkdir(); (out/".lock").write_text(str(holder.pid))  # as a running prune into `out` leaves it
+        argv = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(out)]
+        assert f"is in use by another randprune process (pid {holder.pid})" in fails(argv, capsys)
+    finally: holder.kill(); holder.wait()
+    main(argv)  # the holder is gone: its lock is stale, and the run goes ahead
+    assert (out/"metrics.json").exists() and not (out/".lock").exists()
