@@ -15,11 +15,11 @@ from .core import check_finite, load_masks, save_masks, tiny_bert, to_json
 from .data import DataConfig, tiny_tokenizer, write_glue_folder
 from .train import TrainConfig
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved',
-           'config_diff', 'completed_steps', 'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint',
+__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved', 'config_diff',
+           'completed_steps', 'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint',
            'load_checkpoint', 'resume', 'read_metrics', 'load_model', 'check_pair', 'load_tokenizer', 'TinyRun',
            'tiny_run']
 
@@ -96,7 +96,7 @@ def start_run(out:str|Path, config:dict) -> Path:
         if completed_steps(out) or (out/"metrics.json").exists():
             raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
                              f"Differences: {'; '.join(diff)}")
-        log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
+        _log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
     if not path.exists() or diff:
         out.mkdir(parents=True, exist_ok=True)
         lock_run(out)
@@ -146,7 +146,7 @@ def resume(out:Path, model, optimizer) -> tuple[int, dict|None, dict|None]:
         except Exception as e:  # truncated or corrupt files, NaN weights, broken JSON: whatever makes it unusable
             bad = done.pop()
             bad.rename(bad.with_name(bad.name + ".damaged"))
-            log.warning(f"{bad} is damaged ({type(e).__name__}: {str(e)[:200]}); set aside as {bad.name}.damaged, "
+            _log.warning(f"{bad} is damaged ({type(e).__name__}: {str(e)[:200]}); set aside as {bad.name}.damaged, "
                         f"resuming from {done[-1].name if done else 'the start'}")
     return 0, None, None
 
