@@ -91,16 +91,14 @@ def start_run(out:str|Path, config:dict) -> Path:
     out = Path(out)
     path = out/"config.json"
     config = json.loads(to_json(config))  # tuples -> lists, as stored
-    if out.exists(): lock_run(out)
-    if path.exists() and (diff := config_diff(_identity(json.loads(path.read_text())), _identity(config))):
-        if completed_steps(out) or (out/"metrics.json").exists():
-            raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
-                             f"Differences: {'; '.join(diff)}")
-        _log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
-    if not path.exists() or diff:
-        out.mkdir(parents=True, exist_ok=True)
-        lock_run(out)
-        path.write_text(to_json(config, indent=1))
+    out.mkdir(parents=True, exist_ok=True)
+    lock_run(out)
+    diff = config_diff(_identity(json.loads(path.read_text())), _identity(config)) if path.exists() else None
+    if diff and (completed_steps(out) or (out/"metrics.json").exists()):
+        raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
+                         f"Differences: {'; '.join(diff)}")
+    if diff: _log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
+    if diff is None or diff: path.write_text(to_json(config, indent=1))
     return out
 
 def finished_run(out:str|Path, config:dict) -> dict|None:
