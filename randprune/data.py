@@ -124,6 +124,7 @@ class DataConfig:
     validation_size:float = 0.1 # validation split carved from train: a fraction (< 1) or a count (>= 1)
     validation_dev_multiple:float = 0. # if > 0: the validation split is this many times the dev set (at most half of train)
     data_seed:int = 0 # seed of the validation split
+    tokenizer:str = "" # tokenizer folder or hub id ("" = the model's own, saved beside it)
 
     def __post_init__(self):
         self.task = get_task(self.task).name  # canonical: `SST-2` and `sst2` are one run

@@ -12,7 +12,8 @@ from typing import Literal
 from tqdm.auto import tqdm
 
 from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, derive_seed, prunable_parameters, save_masks,
-                            sparsity_report, to_json)
+                            sparsity_report)
+from .files import write_atomically, write_json
 from .data import DataConfig, get_task, load_glue, tokenize
 from .distill import DistillConfig
 from .runs import (check_pair, finished_run, load_model, load_tokenizer, resolved, resume,
@@ -76,12 +77,16 @@ def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig,
 def _data(config:DataConfig, tokenizer):
     return tokenize(load_glue(config), tokenizer, config.max_seq_length)
 
+def _save_final(out:Path, model, tokenizer):
+    "Write the model and its tokenizer to `out/final`, atomically."
+    write_atomically(out/"final", lambda tmp: (model.save_pretrained(tmp), tokenizer.save_pretrained(tmp)))
+
 def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress:bool=True) -> dict:
     "Fine-tune a pretrained model on a GLUE task; write the best model to `OUT/final` and `OUT/metrics.json`."
     config = resolved(data=data, train=training, finetune=run)
     if (done := finished_run(run.out, config)) is not None: return done
     task, path = get_task(data.task), run.model or bundled_minilm()
-    tokenizer = load_tokenizer(path)
+    tokenizer = load_tokenizer(data.tokenizer or path)
     ds = _data(data, tokenizer)  # bad data fails here, before the model is loaded and the run folder exists
     model = load_model(path, task.num_labels, derive_seed(training.seed, "init"))
     check_pair(model, tokenizer, data.max_seq_length, path)
@@ -89,9 +94,9 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     res = train(model, ds, tokenizer, task, training, epochs=run.epochs, seed=derive_seed(training.seed, "finetune"),
                 log=out/"log.jsonl", log_extra=dict(step_name="finetune"), desc="fine-tune", progress=progress)
     dev = evaluate(model, make_loader(ds["dev"], tokenizer, training.eval_batch_size), task)
-    model.save_pretrained(out/"final"); tokenizer.save_pretrained(out/"final")
+    _save_final(out, model, tokenizer)
     metrics = dict(task=task.name, validation_best=res.best, dev=dev, seconds=res.seconds)
-    (out/"metrics.json").write_text(to_json(metrics, indent=1))
+    write_json(out/"metrics.json", metrics)
     unlock_run(out)
     return metrics
 
@@ -141,7 +146,7 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
     config = resolved(**prune_sections(data, training, sampler, selection, distill, run))
     if (finished := finished_run(run.out, config)) is not None: return finished
     task = get_task(data.task)
-    tokenizer = load_tokenizer(run.teacher)
+    tokenizer = load_tokenizer(data.tokenizer or run.teacher)
     ds = _data(data, tokenizer)  # bad input fails here, before the models are loaded and the run folder exists
     teacher, student = load_model(run.teacher, task.num_labels).eval(), load_model(run.teacher, task.num_labels)
     check_pair(student, tokenizer, data.max_seq_length, run.teacher)
@@ -168,11 +173,11 @@ def majority_rate(task, labels:list) -> float|None:
 
 def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, majority:float|None) -> dict:
     "Write `final/`, the masks and `metrics.json` (with the sparsity table); the metrics."
-    student.save_pretrained(out/"final"); tokenizer.save_pretrained(out/"final")
-    if masks: save_masks(masks, out/"masks.safetensors", {"task": task.name})
+    _save_final(out, student, tokenizer)
+    if masks: write_atomically(out/"masks.safetensors", lambda tmp: save_masks(masks, tmp, {"task": task.name}))
     report = sparsity_report(student, masks) if masks else None
     metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], dev_majority=majority, steps=history,
                    seconds=sum(h["seconds"] for h in history), sparsity=None if report is None else report.to_dict("records"))
-    (out/"metrics.json").write_text(to_json(metrics, indent=1, default=str))
+    write_json(out/"metrics.json", metrics, default=str)
     unlock_run(out)
     return metrics

@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .core import check_finite, load_masks, save_masks, tiny_bert, to_json
+from .files import write_atomically, write_json
 from .data import DataConfig, tiny_tokenizer, write_glue_folder
 from .train import TrainConfig
 
@@ -20,8 +21,8 @@ _log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved', 'config_diff',
            'completed_steps', 'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint',
-           'load_checkpoint', 'resume', 'read_metrics', 'load_model', 'check_pair', 'load_tokenizer', 'TinyRun',
-           'tiny_run']
+           'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics', 'load_model', 'check_pair',
+           'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 def resolved(**configs) -> dict:
@@ -43,7 +44,7 @@ def config_diff(
 
 # %% ../nbs/05a_runs.ipynb #0e7b6ce6
 NOT_IDENTITY = ("out", "eval_batch_size") # config fields that cannot change a run's result
-PATH_FIELDS = ("teacher", "glue_dir", "model", "teacher_out") # config fields that name folders
+PATH_FIELDS = ("teacher", "glue_dir", "model", "teacher_out", "tokenizer") # config fields that name folders
 
 STEP_DIR = re.compile(r"step-\d+") # a completed checkpoint's folder name (not `.tmp`, not `.damaged`)
 
@@ -98,7 +99,7 @@ def start_run(out:str|Path, config:dict) -> Path:
         raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
                          f"Differences: {'; '.join(diff)}")
     if diff: _log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
-    if diff is None or diff: path.write_text(to_json(config, indent=1))
+    if diff is None or diff: write_json(path, config)
     return out
 
 def finished_run(out:str|Path, config:dict) -> dict|None:
@@ -112,20 +113,33 @@ def finished_run(out:str|Path, config:dict) -> dict|None:
 def save_checkpoint(folder:Path, model, masks, optimizer, state:dict):
     "Write a complete checkpoint to `folder` atomically."
     check_finite(model.state_dict(), f"{folder.name}: the weights to save")  # never a checkpoint holding NaN/inf
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp/"model.safetensors"))
-    if masks: save_masks(masks, tmp/"masks.safetensors")
-    torch.save(dict(optimizer=optimizer.state_dict(), rng=torch.get_rng_state(),
-                    cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None), tmp/"training_state.pt")
-    (tmp/"state.json").write_text(to_json(state, indent=1))
-    os.replace(tmp, folder)
+    def write(tmp:Path):
+        tmp.mkdir(parents=True)
+        save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp/"model.safetensors"))
+        if masks: save_masks(masks, tmp/"masks.safetensors")
+        torch.save(dict(optimizer=optimizer.state_dict(), rng=torch.get_rng_state(),
+                        cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None), tmp/"training_state.pt")
+        (tmp/"state.json").write_text(to_json(state, indent=1))
+    write_atomically(folder, write)
+
+class CheckpointMismatch(ValueError):
+    "An intact checkpoint of another model (e.g. the teacher folder was replaced): neither usable nor damaged."
+
+def _check_fits(weights:dict, model, folder:Path):
+    "Refuse checkpoint `weights` whose names or shapes differ from `model`'s, naming the first difference."
+    own = model.state_dict()
+    shape = lambda sd, k: list(sd[k].shape) if k in sd else "absent"
+    if diff := [k for k in {**own, **weights} if shape(own, k) != shape(weights, k)]:
+        k, more = diff[0], f" (and {len(diff) - 1} more)" if len(diff) > 1 else ""
+        raise CheckpointMismatch(f"checkpoint {folder.name} does not fit the model: {k} is {shape(weights, k)} there, "
+                                 f"{shape(own, k)} in the model{more}. Was the model folder replaced since the run started? "
+                                 "Put it back, or use a new --out")
 
 def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
     "Restore weights, optimizer state and RNG states from `folder`; return its masks and `state.json`. Reads and checks every file before changing anything."
     weights = load_file(str(folder/"model.safetensors"))
     check_finite(weights, f"checkpoint {folder}")
+    _check_fits(weights, model, folder)
     saved = torch.load(folder/"training_state.pt", weights_only=False)
     state = json.loads((folder/"state.json").read_text())
     masks = load_masks(folder/"masks.safetensors") if (folder/"masks.safetensors").exists() else None
@@ -141,6 +155,7 @@ def resume(out:Path, model, optimizer) -> tuple[int, dict|None, dict|None]:
     done = completed_steps(out)
     while done:
         try: return len(done), *load_checkpoint(done[-1], model, optimizer)
+        except CheckpointMismatch: raise  # the checkpoint is fine: the model is not the one it was trained from
         except Exception as e:  # truncated or corrupt files, NaN weights, broken JSON: whatever makes it unusable
             bad = done.pop()
             bad.rename(bad.with_name(bad.name + ".damaged"))
@@ -222,7 +237,7 @@ def load_tokenizer(path:str):
     _not_a_run_folder(path)
     if Path(path).is_dir() and not any((Path(path)/f).exists() for f in TOKENIZER_FILES):  # else: an empty 5-token vocabulary
         raise FileNotFoundError(f"{path} has no tokenizer files ({', '.join(TOKENIZER_FILES)}): save the tokenizer beside "
-                                "the model (tokenizer.save_pretrained(folder))")
+                                "the model (tokenizer.save_pretrained(folder)), or name one with --tokenizer")
     return _pretrained(AutoTokenizer, path)
 
 # %% ../nbs/05a_runs.ipynb #45c757ab

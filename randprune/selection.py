@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_difference, to_json
+from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_difference
+from .files import append_jsonl, read_jsonl, write_atomically
 from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, sample_masks
 from .train import Objective, TrainConfig, bootstrap_std, make_loader, predict, train
 
@@ -174,13 +175,13 @@ def evaluate_candidate(
 
 # %% ../nbs/05_selection.ipynb #1e94bffe
 def _scored(log:Path|None, stage:int) -> dict[int, dict]:
-    if log is None or not Path(log).exists(): return {}
-    rows = [json.loads(l) for l in Path(log).read_text().splitlines() if l.strip()]
+    if log is None: return {}
+    rows = read_jsonl(log)  # a line cut off by a crash is left out: that candidate is evaluated again
     return {r["candidate"]: r for r in rows if r["stage"] == stage and r.get("round", 0) == 0}
 
 def _append(log:Path|None, row:dict):
     if log is None: return
-    with open(log, "a") as f: f.write(to_json(row) + "\n")
+    append_jsonl(log, row)
 
 def _rank(row:dict) -> tuple:
     "Sort key of a scored candidate, best first: finite scores high to low, then non-finite ones; ties to the lower index."
@@ -213,7 +214,7 @@ def select_masks(
             row["score"] = row["best"]  # the stage's best validation result
             if all(row["score"] > r["score"] for r in rows):
                 best = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
-                if best_file: torch.save(dict(weights=best.weights, optimizer=best.optimizer), best_file)
+                if best_file: write_atomically(best_file, lambda tmp: torch.save(dict(weights=best.weights, optimizer=best.optimizer), tmp))
             state.restore(ctx.model, ctx.optimizer)
         rows.append(row); _append(log, row)
     win = _winner(rows)

@@ -16,7 +16,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .core import MaskEnforcer, NonFiniteError, as_generator, check_choice, derive_seed, to_json
+from .core import MaskEnforcer, NonFiniteError, as_generator, check_choice, derive_seed
+from .files import append_jsonl
 from .data import Task, compute_metrics
 from .distill import DistillConfig, distill_loss
 
@@ -171,8 +172,7 @@ class Evaluator:
         row = dict(step=step, loss=float(np.mean(self.losses)), lr=lr, **metrics, **self.extra)
         self.losses = []
         self.history.append(row)
-        if self.log:
-            with open(self.log, "a") as f: f.write(to_json(row) + "\n")
+        if self.log: append_jsonl(self.log, row)
         self.since_best += 1
         if metrics[self.task.main_metric] > self.best:
             self.best, self.best_step, self.since_best = metrics[self.task.main_metric], step, 0

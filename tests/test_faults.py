@@ -112,7 +112,9 @@ def test_model_folder_without_tokenizer_is_refused(tiny, capsys):
     bare = d/"no-tokenizer"
     shutil.copytree(d/"dense"/"final", bare, ignore=shutil.ignore_patterns("tokenizer*", "vocab*", "special_tokens*"))
     msg = fails(["prune", *data, *TRAIN, *STAGES, "--teacher", str(bare), "--out", str(d/"p5")], capsys)
-    assert "has no tokenizer files" in msg and not (d/"p5").exists()
+    assert "has no tokenizer files" in msg and "or name one with --tokenizer" in msg and not (d/"p5").exists()
+    main(["prune", *data, *TRAIN, *STAGES, "--teacher", str(bare), "--tokenizer", str(d/"dense"/"final"), "--out", str(d/"p5")])
+    assert (d/"p5"/"final"/"tokenizer.json").exists()  # the pruned model brings the tokenizer it was trained with
 
 
 def test_run_folder_as_teacher_points_at_final(tiny, capsys):
@@ -197,3 +199,59 @@ def test_a_second_process_on_the_same_out_is_refused(tiny, capsys):
     finally: holder.kill(); holder.wait()
     main(argv)  # the holder is gone: its lock is stale, and the run goes ahead
     assert (out/"metrics.json").exists() and not (out/".lock").exists()
+
+
+def test_a_teacher_replaced_under_an_unfinished_run_is_refused_and_nothing_is_set_aside(tiny, capsys, tmp_path):
+    d, data = tiny
+    import shutil
+    from randprune.core import tiny_bert
+    teacher, run = tmp_path/"teacher", tmp_path/"p"
+    shutil.copytree(d/"dense"/"final", teacher)
+    argv = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(teacher), "--out", str(run)]
+    main(argv)
+    (run/"metrics.json").unlink(); shutil.rmtree(run/"final")  # as if killed just after the last checkpoint
+    tiny_bert(hidden_size=48).save_pretrained(teacher)  # another model saved where the teacher was
+    msg = fails(argv, capsys)
+    assert "checkpoint step-01 does not fit the model" in msg and "[128, 32] there, [128, 48] in the model" in msg, msg
+    assert sorted(p.name for p in (run/"checkpoints").iterdir()) == ["step-00", "step-01"]  # none set aside
+
+
+def _run_with_file_size_limit(argv, limit:int):
+    "Run `randprune ARGV` in a child process that cannot write a file larger than `limit` bytes (EFBIG, as on a full disk)."
+    import subprocess, sys
+    code = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+            "from randprune.cli import main; main(sys.argv[1:])")
+    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=300)
+
+
+def test_a_write_that_fails_midway_leaves_no_half_checkpoint_and_the_rerun_resumes(tiny, tmp_path):
+    d, data = tiny
+    teacher = d/"dense"/"final"
+    argv = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(teacher), "--out", str(tmp_path/"p")]
+    size = (teacher/"model.safetensors").stat().st_size
+    r = _run_with_file_size_limit(argv, size // 2)  # every small file fits; the weights do not
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("randprune prune: error: could not write") and "rerun the same command" in last, last
+    assert not list((tmp_path/"p").rglob("*.tmp")), list((tmp_path/"p").rglob("*"))
+    main(argv)  # space again: the same command into the same --out finishes
+    assert (tmp_path/"p"/"metrics.json").exists()
+
+
+def test_a_selection_log_line_cut_off_by_a_crash_is_evaluated_again(tiny, tmp_path):
+    d, data = tiny
+    import shutil
+    run = tmp_path/"p"
+    argv = ["prune", *data, *TRAIN, *STAGES, "--method", "mcss", "--candidates", "2", "--emep_epochs", "0.25",
+            "--teacher", str(d/"dense"/"final"), "--out", str(run)]
+    main(argv)
+    log, first = run/"selection.jsonl", json.loads((run/"metrics.json").read_text())
+    rows = [json.loads(l) for l in log.read_text().splitlines()]
+    (run/"metrics.json").unlink(); shutil.rmtree(run/"final"); shutil.rmtree(run/"checkpoints"/"step-01")
+    log.write_text(log.read_text()[:-len(json.dumps(rows[-1])) // 2 - 1])  # killed while writing the last row
+    main(argv)  # the cut-off candidate is evaluated again; the run ends as the uninterrupted one did
+    again = [json.loads(l) for l in log.read_text().splitlines()]
+    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}
+    assert [strip(r) for r in again] == [strip(r) for r in rows]
+    assert json.loads((run/"metrics.json").read_text())["dev"] == first["dev"]
