@@ -17,6 +17,7 @@ from .data import DataConfig
 from .demo import DemoConfig, run_demo
 from .distill import DistillConfig
 from .experiment import with_recipe
+from .export import export_pruned
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune, prune_sections
 from .runs import read_metrics, resolved
 from .sampling import SamplerConfig
@@ -94,12 +95,15 @@ def main(argv:list[str]|None=None):
         add_config_args(sub.add_parser(name, help=doc, description=doc), *classes)
     sub.choices["ablate"].add_argument("grid", help="the grid file (YAML)")
     sub.add_parser("report", help="Print the metrics and sparsity table of finished runs; several side by side.").add_argument("run", nargs="+", help="run folders")
+    ex = sub.add_parser("export", help="Write a finished run's model compactly (sparse matrices as values + bitmask); `randprune.export.load_pruned` loads it.")
+    ex.add_argument("run", help="a finished run folder (or a model folder)"); ex.add_argument("out", help="the export folder")
     sub.add_parser("notebooks", help="Copy the experiment notebooks into DIR, to edit and name in a grid.").add_argument("dir", help="destination folder")
     sub.choices["prune"].add_argument("--show_config", action="store_true", help="print the resolved config (recipe applied) and exit")
     argv = sys.argv[1:] if argv is None else argv
     args = ap.parse_args(argv)
     try:
         if args.command == "report": report(*args.run); return
+        if args.command == "export": print(f"export: {export_pruned(args.run, args.out)}"); return
         if args.command == "notebooks": print("\n".join(map(str, copy_notebooks(args.dir)))); return
         configs = configs_from_args(args, *COMMANDS[args.command][0], explicit=given_flags(argv))
         if getattr(args, "show_config", False): print(json.dumps(resolved(**prune_sections(*configs)), indent=1)); return

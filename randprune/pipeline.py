@@ -23,11 +23,11 @@ from .selection import SelectionConfig, SelectionContext, StageState, select_mas
 from .train import Loss, Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
 
 # %% auto #0
-__all__ = ['PruneMethod', 'Recipe', 'LastSchedule', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step', 'plan',
-           'prune', 'majority_rate']
+__all__ = ['PruneMethod', 'Recipe', 'LastSchedule', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step',
+           'gmp_sparsities', 'plan', 'prune', 'majority_rate']
 
 # %% ../nbs/06_pipeline.ipynb #d05411d4
-PruneMethod = Literal["deterministic", "ensemble", "uniform", "mcss"]
+PruneMethod = Literal["deterministic", "ensemble", "uniform", "mcss", "gmp"]
 Recipe = Literal["custom", "paper"]
 LastSchedule = Literal["same", "linear", "constant"]
 
@@ -46,7 +46,7 @@ class PruneConfig:
     "The pruning schedule and method; the field names are CLI flags."
     teacher:str = "" # the dense fine-tuned model folder: the KD teacher, and the student's initialisation
     out:str = "runs/prune" # run folder
-    method:PruneMethod = "deterministic" # deterministic (IMP), ensemble (one random mask), uniform, or mcss (select among candidates)
+    method:PruneMethod = "deterministic" # deterministic (IMP), ensemble (one random mask), uniform, mcss (select among candidates), or gmp (gradual magnitude pruning)
     stages:list = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity after each stage (increasing, < 1)
     warmup_epochs:float = 1. # dense distillation before the first stage (0 = none)
     stage_epochs:float = 1. # training after each pruning step (with `early_stopping`: at most)
@@ -55,6 +55,7 @@ class PruneConfig:
     targets:list = field(default_factory=lambda: list(BERT_TARGETS)) # prunable parameters (names or regexes)
     ignore:list = field(default_factory=list) # parameters never pruned (names or regexes)
     recipe:Recipe = "custom" # "paper": the official scripts' settings for every field left at its default
+    gmp_prunings:int = 16 # gmp: magnitude pruning steps on the cubic schedule up to the last stage's sparsity, in the same total training
 
     def __post_init__(self):
         if not self.teacher: raise ValueError("teacher: the folder of a fine-tuned model is required")
@@ -64,6 +65,7 @@ class PruneConfig:
         check_stages(self.stages)
         if self.warmup_epochs < 0 or self.stage_epochs <= 0:
             raise ValueError(f"warmup_epochs must be >= 0 and stage_epochs > 0, got {self.warmup_epochs} and {self.stage_epochs}")
+        if self.gmp_prunings < 1: raise ValueError(f"gmp_prunings must be >= 1, got {self.gmp_prunings}")
 
 def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig,
                    distill:DistillConfig, run:PruneConfig) -> dict:
@@ -105,15 +107,27 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
 class Step:
     "One step of a pruning run."
     index:int # position in the run (0-based; names the checkpoint)
-    name:str # "warmup" or "stage K"
+    name:str # "warmup", "stage K" or (gmp) "prune K"
     stage:int # K, 1-based (0 for the warm-up)
     sparsity:float|None # the stage's sparsity (None: no pruning)
     epochs:float # training after pruning
+    last:bool = False # the run's last pruning step
+
+def gmp_sparsities(
+    final:float, # the sparsity reached at the last pruning step
+    prunings:int, # equally spaced pruning steps, starting from dense
+) -> list[float]:
+    "Zhu & Gupta's (2017) cubic schedule: the sparsity after each pruning step, s_k = final * (1 - (1 - k/prunings)^3)."
+    return [final * (1 - (1 - k / prunings) ** 3) for k in range(1, prunings + 1)]
 
 def plan(run:PruneConfig) -> list[Step]:
-    "The steps of `run`: the warm-up (if any), then one per stage."
+    "The steps of `run`: the warm-up (if any), then one per stage (gmp: one per pruning step, in the stages' total training)."
+    if run.method == "gmp":
+        stages, epochs = gmp_sparsities(run.stages[-1], run.gmp_prunings), len(run.stages) * run.stage_epochs / run.gmp_prunings
+    else: stages, epochs = run.stages, run.stage_epochs
+    name = "prune" if run.method == "gmp" else "stage"
     steps = [("warmup", 0, None, run.warmup_epochs)] * (run.warmup_epochs > 0) + [
-        (f"stage {k}", k, s, run.stage_epochs) for k, s in enumerate(run.stages, 1)]
+        (f"{name} {k}", k, s, epochs, k == len(stages)) for k, s in enumerate(stages, 1)]
     return [Step(i, *s) for i, s in enumerate(steps)]
 
 # %% ../nbs/06_pipeline.ipynb #a4b58e6a
@@ -121,7 +135,8 @@ def _stage_masks(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Pa
     "The step's masks (sampled by `run.method`, or selected among MCSS candidates) and the candidates' rows."
     if run.method != "mcss":
         seed = derive_seed(ctx.training.seed, "masks", step.stage)
-        return sample_masks(ctx.params, step.sparsity, masks, run.method, ctx.sampler, seed=seed), None
+        method = "deterministic" if run.method == "gmp" else run.method  # gmp: magnitude pruning, gradually
+        return sample_masks(ctx.params, step.sparsity, masks, method, ctx.sampler, seed=seed), None
     state = StageState.capture(step.stage, step.sparsity, masks, ctx.model, ctx.optimizer)
     return select_masks(ctx, state, step.epochs, log=out/"selection.jsonl", progress=progress)
 
@@ -132,7 +147,7 @@ def _run_step(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path,
         masks, candidates = _stage_masks(ctx, run, step, masks, out, progress)
         apply_masks(ctx.model, masks)
         if run.method == "mcss" and ctx.selection.trains_winner: return masks, candidates, max(c["score"] for c in candidates)
-    last = step.stage == len(run.stages) and run.last_stage_schedule != "same"
+    last = step.last and run.last_stage_schedule != "same"
     training = replace(ctx.training, schedule=run.last_stage_schedule) if last else ctx.training
     res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, training, epochs=step.epochs, objective=ctx.objective,
                 seed=derive_seed(ctx.training.seed, "step", step.index), masks=masks, optimizer=ctx.optimizer,

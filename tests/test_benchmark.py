@@ -59,3 +59,11 @@ def test_gpu_benchmark_smoke(tmp_path):
     assert [(x["task"], x["method"], x["seeds"]) for x in r["paired"]] == [("sst2", "mcss", 2)]
     m = json.loads((tmp_path / "work" / "batch" / "seed=0_task=sst2_method=mcss" / "metrics.json").read_text())
     assert any(c.get("score") is not None for s in m["steps"] for c in s.get("candidates") or [])  # MCSS really scored candidates
+
+
+def test_export_benchmark_smoke(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("export_bench", ROOT / "benchmarks" / "export.py")
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    r = mod.main(["--smoke", "--repeats", "2", "--out", str(tmp_path / "e.json")])
+    assert r["identical_logits"] and r["prunable_ratio"] < 1 / 6 and json.loads((tmp_path / "e.json").read_text())["sparsity"] == 0.9375
+    assert set(r["latency_s"]) == {"batch 1", "batch 32"} and "CSR" in capsys.readouterr().out

@@ -13,5 +13,5 @@ def test_readme_names_the_ci_command_and_the_main_job():
     assert "make demo" in README
 
 def test_readme_names_every_subcommand():
-    missing = [c for c in [*COMMANDS, "report", "notebooks"] if f"randprune {c}" not in README]
+    missing = [c for c in [*COMMANDS, "report", "export", "notebooks"] if f"randprune {c}" not in README]
     assert not missing, f"README.md does not mention: {missing}"
