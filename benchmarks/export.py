@@ -26,6 +26,7 @@ from randprune.data import tiny_tokenizer
 SPARSITY = 0.9375  # 16x
 GOAL = 1 / 6  # the prunable matrices' exported size over their dense size
 SEQ_LEN = 64
+TOLERANCE = 1e-6  # logits: float noise of loading, not of the export (whose exact round trip is tested in nbs/11_export)
 NOISE = 0.1  # latency ratios within 10% of 1 are not a difference on these shared machines
 
 
@@ -78,10 +79,11 @@ def main(argv=None):
         export = export_pruned(src, tmp/"export")
         pruned = load_pruned(export)
         x = torch.randint(5, dense.config.vocab_size, (4, SEQ_LEN), generator=torch.Generator().manual_seed(0))
-        with torch.inference_mode(): identical = torch.equal(dense(input_ids=x).logits, pruned(input_ids=x).logits)
+        with torch.inference_mode(): a, b = dense(input_ids=x).logits, pruned(input_ids=x).logits
+        identical, max_diff = torch.equal(a, b), float((a - b).abs().max())  # `from_pretrained` may differ by ~1e-9 itself
         dense_matrices, export_matrices = prunable_bytes(dense)
         res = dict(model=str(src) if args.run else ("tiny BERT" if args.smoke else "MiniLM-L6 (bundled), magnitude masks"),
-                   sparsity=SPARSITY, identical_logits=identical, threads=torch.get_num_threads(), machine=platform.processor() or platform.machine(),
+                   sparsity=SPARSITY, identical_logits=identical, max_abs_logit_diff=max_diff, threads=torch.get_num_threads(), machine=platform.processor() or platform.machine(),
                    save_pretrained_bytes=folder_bytes(src, "*.safetensors"), export_bytes=folder_bytes(export, SPARSE_FILE),
                    prunable_dense_bytes=dense_matrices, prunable_export_bytes=export_matrices,
                    load_s=dict(from_pretrained=timed(lambda: load_dense(src), 5), load_pruned=timed(lambda: load_pruned(export), 5)))
@@ -95,13 +97,14 @@ def main(argv=None):
     print(f"  prunable matrices: {res['prunable_dense_bytes']/2**20:.1f} MiB dense -> {res['prunable_export_bytes']/2**20:.2f} MiB "
           f"({res['prunable_ratio']:.3f}; goal <= {GOAL:.3f}: {'met' if res['prunable_ratio'] <= GOAL else 'NOT MET'})")
     print(f"  load: from_pretrained {res['load_s']['from_pretrained']:.3f} s, load_pruned {res['load_s']['load_pruned']:.3f} s")
-    print(f"  identical logits after the round trip: {identical}")
+    print(f"  logits after the round trip vs the model loaded with from_pretrained: "
+          f"{'identical' if identical else f'max |difference| {max_diff:.1e}'}")
     for b, t in res["latency_s"].items():
         ratio = t["dense"] / t["csr"]
         verdict = "about the same: inside this machine's noise" if abs(ratio - 1) < NOISE else "faster" if ratio > 1 else "SLOWER"
         print(f"  latency {b} x {SEQ_LEN} tokens: dense {t['dense']*1e3:.1f} ms, CSR {t['csr']*1e3:.1f} ms "
               f"(CSR {ratio:.2f}x: {verdict})")
-    if not identical: raise SystemExit("FAILED: the exported model's logits differ from the original's")
+    if max_diff > TOLERANCE: raise SystemExit(f"FAILED: the exported model's logits differ from the original's by {max_diff:.1e}")
     write_json(args.out, res); print(f"wrote {args.out}")
     return res
 
