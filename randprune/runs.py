@@ -5,7 +5,7 @@
 # %% ../nbs/05a_runs.ipynb #97390335
 from __future__ import annotations
 import atexit, json, logging, os, re, shutil
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import torch
@@ -19,15 +19,24 @@ from .train import TrainConfig
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'resolved', 'config_diff',
-           'completed_steps', 'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint',
+__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'Resolved', 'resolved',
+           'config_diff', 'completed_steps', 'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint',
            'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics', 'load_model', 'check_pair',
            'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
-def resolved(**configs) -> dict:
+class Resolved(dict):
+    "A run's resolved configuration (what `config.json` holds); `defaults` has every field's default, by section."
+    defaults:dict = {}
+
+def _defaults(config) -> dict:
+    return {f.name: f.default if f.default is not MISSING else f.default_factory() for f in fields(config)}
+
+def resolved(**configs) -> Resolved:
     "The run's resolved configuration, one section per config (what is written to `config.json`)."
-    return json.loads(to_json({name: asdict(c) for name, c in configs.items()}))  # tuples -> lists, as stored
+    out = Resolved(json.loads(to_json({name: asdict(c) for name, c in configs.items()})))  # tuples -> lists, as stored
+    out.defaults = json.loads(to_json({name: _defaults(c) for name, c in configs.items()}))
+    return out
 
 def config_diff(
     old:dict, # a stored config (or parameters)
@@ -90,11 +99,14 @@ def unlock_run(out:Path):
 def start_run(out:str|Path, config:dict) -> Path:
     "Create run folder `out` with `config.json`, or check that an existing one was started with `config`."
     out = Path(out)
-    path = out/"config.json"
+    path, defaults = out/"config.json", getattr(config, "defaults", {})
     config = json.loads(to_json(config))  # tuples -> lists, as stored
     out.mkdir(parents=True, exist_ok=True)
     lock_run(out)
-    diff = config_diff(_identity(json.loads(path.read_text())), _identity(config)) if path.exists() else None
+    stored = json.loads(path.read_text()) if path.exists() else None
+    if stored is not None:  # a field added since the run started takes its default
+        stored = {k: {**defaults.get(k, {}), **v} if isinstance(v, dict) else v for k, v in stored.items()}
+    diff = config_diff(_identity(stored), _identity(config)) if stored is not None else None
     if diff and (completed_steps(out) or (out/"metrics.json").exists()):
         raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
                          f"Differences: {'; '.join(diff)}")
