@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from randprune.core import apply_masks, bundled_minilm, prunable_parameters, tiny_bert
-from randprune.export import SPARSE_FILE, export_pruned, load_dense, load_pruned, sparse_kernels
+from randprune.export import SPARSE_FILE, compress, export_pruned, load_dense, load_pruned, sparse_kernels
 from randprune.files import write_json
 from randprune.runs import load_model, load_tokenizer
 from randprune.sampling import sample_masks
@@ -53,11 +53,14 @@ def timed(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def nbytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
 def prunable_bytes(model) -> tuple[int, int]:
-    "Dense bytes of the prunable matrices, and their bitmask-form bytes (values + 1 bit per entry)."
+    "Bytes of the prunable matrices, dense and as `compress` stores them."
     ps = prunable_parameters(model).values()
-    return (sum(p.numel() * p.element_size() for p in ps),
-            sum(int((p != 0).sum()) * p.element_size() + (p.numel() + 7) // 8 for p in ps))
+    return nbytes(ps), sum(nbytes(compress(p).values()) for p in ps)
 
 
 def latency(model, vocab: int, batch: int, repeats: int) -> float:

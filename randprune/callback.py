@@ -37,7 +37,8 @@ class CallbackConfig:
         check_stages(self.stages)
         check_choice("method", self.method, CallbackMethod)
         if self.warmup_steps < 0 or self.stage_steps < 0 or (not self.stage_steps and not self.stage_epochs > 0):
-            raise ValueError(f"warmup_steps and stage_steps must be >= 0, and stage_epochs > 0 when stage_steps is 0")
+            raise ValueError(f"warmup_steps and stage_steps must be >= 0, and stage_epochs > 0 when stage_steps is 0; got "
+                             f"{self.warmup_steps}, {self.stage_steps} and {self.stage_epochs}")
 
     def prune_steps(self, steps_per_epoch:float) -> list[int]:
         "The optimizer step after which each stage prunes (0: before the first step)."
@@ -55,8 +56,8 @@ class RandPruneCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         c = self.config
         self.params = prunable_parameters(model, c.targets, c.ignore)
-        self.at = c.prune_steps(state.max_steps / max(args.num_train_epochs, 1e-9) if args.max_steps <= 0 else
-                                state.max_steps / max(math.ceil(state.num_train_epochs), 1))
+        epochs = state.num_train_epochs if args.max_steps > 0 else args.num_train_epochs  # the state's is rounded up
+        self.at = c.prune_steps(state.max_steps / epochs)
         saved = Path(args.output_dir)/f"checkpoint-{state.global_step}"/MASK_FILE
         if state.global_step and saved.exists():  # resume_from_checkpoint: the weights are restored, the masks too
             self.masks = load_masks(saved)

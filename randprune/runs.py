@@ -62,10 +62,10 @@ def completed_steps(out:Path) -> list[Path]:
     return sorted(p for p in (out/"checkpoints").glob("step-*") if p.is_dir() and STEP_DIR.fullmatch(p.name))
 
 def _identity(config:dict) -> dict:
-    "`config` as compared on resume: without `NOT_IDENTITY` fields or empty ones, with existing `PATH_FIELDS` folders resolved."
+    "`config` as compared on resume: without `NOT_IDENTITY` fields, with existing `PATH_FIELDS` folders resolved."
     if not isinstance(config, dict): return config
     return {k: str(Path(v).resolve()) if k in PATH_FIELDS and isinstance(v, str) and v and Path(v).exists() else _identity(v)
-            for k, v in config.items() if k not in NOT_IDENTITY and v != ""}  # "" = unset: a run from before the field existed resumes
+            for k, v in config.items() if k not in NOT_IDENTITY}
 
 def _alive(pid:int) -> bool:
     try: os.kill(pid, 0)

@@ -179,10 +179,6 @@ def _scored(log:Path|None, stage:int) -> dict[int, dict]:
     rows = read_jsonl(log)  # a line cut off by a crash is left out: that candidate is evaluated again
     return {r["candidate"]: r for r in rows if r["stage"] == stage and r.get("round", 0) == 0}
 
-def _append(log:Path|None, row:dict):
-    if log is None: return
-    append_jsonl(log, row)
-
 def _rank(row:dict) -> tuple:
     "Sort key of a scored candidate, best first: finite scores high to low, then non-finite ones; ties to the lower index."
     s = row["score"]
@@ -216,7 +212,8 @@ def select_masks(
                 best = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
                 if best_file: write_atomically(best_file, lambda tmp: torch.save(dict(weights=best.weights, optimizer=best.optimizer), tmp))
             state.restore(ctx.model, ctx.optimizer)
-        rows.append(row); _append(log, row)
+        rows.append(row)
+        if log: append_jsonl(log, row)
     win = _winner(rows)
     for r in rows: r["winner"] = r["candidate"] == win
     state.restore(ctx.model, ctx.optimizer)
