@@ -133,43 +133,121 @@ class AblateConfig:
     runs:str = "runs" # the folder of batches: runs go to RUNS/BATCH/RUN-ID
     kernel:str = "" # Jupyter kernel for the notebooks ("" = the notebook's own)
     keep_checkpoints:bool = False # keep each finished run's resume checkpoints (large: weights and optimizer per step)
+    shard:str = "" # "I/N": run only the I-th of N disjoint parts of the grid (1-based; e.g. a job array's index); "" = all
+    workers:int = 1 # grid points run at once here, each pinned to its own GPU if there are any, else to 1/workers of the cores
+    only_analysis:bool = False # run no grid point: only the analysis notebook, on the results present
 
-# %% ../nbs/09_ablate.ipynb #e79201db
+    def __post_init__(self):
+        self.part  # a bad shard fails here
+        if self.workers < 1: raise ValueError(f"workers must be >= 1, got {self.workers}")
+
+    @property
+    def part(self) -> tuple[int, int]:
+        "(I, N) of `shard`; (1, 1) for the whole grid."
+        if not self.shard: return 1, 1
+        try: i, n = map(int, self.shard.split("/"))
+        except ValueError: i = n = 0
+        if not 1 <= i <= n: raise ValueError(f"shard must be I/N with 1 <= I <= N (e.g. 2/4), got {self.shard!r}")
+        return i, n
+
+# %% ../nbs/09_ablate.ipynb #23a2badf
+def _attempt(grid:Grid, folder:Path, labels:dict, params:dict, kernel:str, keep_checkpoints:bool) -> str|None:
+    "Run one grid point: None if it finished, else why it failed (its traceback goes to `error.txt`)."
+    try:
+        run_one(grid, folder, labels, params, kernel, keep_checkpoints)
+        (folder/"error.txt").unlink(missing_ok=True)
+        return None
+    except Exception as e:
+        (folder/"error.txt").write_text(traceback.format_exc())
+        return f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
+
+def _pin(slots, threads:int, gpus:list[str]):
+    "A worker's set-up: take a slot; see only that slot's GPU (if any) and use `threads` threads."
+    slot = slots.get()
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    if gpus: os.environ["CUDA_VISIBLE_DEVICES"] = gpus[slot % len(gpus)]
+
+def _visible_gpus() -> list[str]:
+    "The GPUs this process may use, as CUDA_VISIBLE_DEVICES names them."
+    if os.environ.get("CUDA_VISIBLE_DEVICES"): return [g for g in os.environ["CUDA_VISIBLE_DEVICES"].split(",") if g]
+    import torch
+    return [str(i) for i in range(torch.cuda.device_count())]
+
+def _run_points(grid:Grid, batch_dir:Path, todo:list, kernel:str, keep_checkpoints:bool, workers:int, bar) -> dict:
+    "Run grid points `todo` ((run id, labels, params)), `workers` at once; run id -> None or why it failed."
+    if workers == 1:
+        out = {}
+        for run_id, labels, params in todo:
+            bar.set_postfix_str(run_id)
+            out[run_id] = _attempt(grid, batch_dir/run_id, labels, params, kernel, keep_checkpoints); bar.update()
+        return out
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    ctx = multiprocessing.get_context("spawn")
+    slots = ctx.Queue()
+    for k in range(workers): slots.put(k)
+    threads = max((os.cpu_count() or 1) // workers, 1)
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pin, initargs=(slots, threads, _visible_gpus())) as pool:
+        jobs = {pool.submit(_attempt, grid, batch_dir/r, labels, p, kernel, keep_checkpoints): r for r, labels, p in todo}
+        out = {}
+        for job in as_completed(jobs):
+            try: out[jobs[job]] = job.result()
+            except Exception as e: out[jobs[job]] = f"{type(e).__name__}: the worker died ({e})"
+            bar.update()
+    return out
+
+# %% ../nbs/09_ablate.ipynb #57ef220e
+def _analyse(grid:Grid, batch_dir:Path, kernel:str, summary:dict):
+    "Execute the analysis notebook on the batch; a failure is added to `summary`."
+    import papermill as pm
+    try: pm.execute_notebook(grid.analysis, str(batch_dir/Path(grid.analysis).name), kernel_name=kernel or None,
+                             parameters=dict(grid.analysis_params, batch=str(batch_dir.resolve()), seed_axis=grid.seed_axis),
+                             progress_bar=False, cwd=os.getcwd())
+    except Exception as e: summary["failed"]["analysis"] = f"{type(e).__name__}: see {batch_dir/Path(grid.analysis).name}"
+
+def _merged(batch_dir:Path, n:int) -> dict:
+    "The summaries of a complete batch's `n` shards, as one (every point finished)."
+    parts = [json.loads(p.read_text()) for p in sorted(batch_dir.glob(f"batch.shard-*-of-{n}.json"))]
+    finished = sorted({r for p in parts for r in p["finished"]})
+    return dict(batch=str(batch_dir), shards=n, finished=finished, failed={},
+                skipped=sorted({r for p in parts for r in p["skipped"]} - set(finished)))
+
 def run_batch(
     grid:Grid|str|Path, # a grid, or its YAML file
     runs:str|Path="runs", # the folder of batches
     kernel:str="", # Jupyter kernel ("" = the notebook's)
     keep_checkpoints:bool=False, # keep each finished run's resume checkpoints
+    shard:str="", # "I/N": only the I-th of N disjoint parts of the grid
+    workers:int=1, # grid points run at once
+    only_analysis:bool=False, # run only the analysis notebook
     progress:bool=True, # progress bar over runs
 ) -> dict:
-    "Run a batch (skipping finished runs, continuing past failed ones) and its analysis; a summary."
-    grid = grid if isinstance(grid, Grid) else load_grid(grid)
+    "Run a batch (its shard; skipping finished runs, continuing past failed ones) and its analysis; a summary."
+    grid, (i, n) = grid if isinstance(grid, Grid) else load_grid(grid), AblateConfig(shard=shard, workers=workers).part
     for nb in (grid.notebook, grid.analysis):
         if nb and not Path(nb).is_file(): raise FileNotFoundError(f"notebook not found: {nb} (set `notebook`/`analysis` in the grid)")
     batch_dir = Path(runs)/grid.batch
     points = expand(grid, batch_dir)  # every run checked before any starts
-    summary = dict(batch=str(batch_dir), finished=[], skipped=[], failed={})
-    bar = tqdm(points, desc=f"ablate {grid.batch}", unit="run", disable=not progress)
-    for run_id, labels, params in bar:
-        bar.set_postfix_str(run_id)
-        folder, status = batch_dir/run_id, run_status(batch_dir/run_id, params)
-        if status == "finished": summary["skipped"].append(run_id); continue
-        if status != "todo": summary["failed"][run_id] = status; continue
-        try:
-            run_one(grid, folder, labels, params, kernel, keep_checkpoints)
-            (folder/"error.txt").unlink(missing_ok=True)
-            summary["finished"].append(run_id)
-        except Exception as e:
-            (folder/"error.txt").write_text(traceback.format_exc())
-            summary["failed"][run_id] = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
-    (batch_dir/"batch.json").write_text(to_json(summary, indent=1))  # the analysis notebook reports the failures
-    if grid.analysis:
-        import papermill as pm
-        try: pm.execute_notebook(grid.analysis, str(batch_dir/Path(grid.analysis).name), kernel_name=kernel or None,
-                                 parameters=dict(grid.analysis_params, batch=str(batch_dir.resolve()), seed_axis=grid.seed_axis),
-                                 progress_bar=False, cwd=os.getcwd())
-        except Exception as e: summary["failed"]["analysis"] = f"{type(e).__name__}: see {batch_dir/Path(grid.analysis).name}"
-    (batch_dir/"batch.json").write_text(to_json(summary, indent=1))
+    status = {r: run_status(batch_dir/r, p) for r, _, p in points}
+    summary = dict(batch=str(batch_dir), finished=[], skipped=[], failed={}, **(dict(shard=shard) if n > 1 else {}))
+    mine = [] if only_analysis else points[i - 1::n]
+    for r, _, _ in mine:
+        if status[r] == "finished": summary["skipped"].append(r)
+        elif status[r] != "todo": summary["failed"][r] = status[r]
+    todo = [pt for pt in mine if status[pt[0]] == "todo"]
+    bar = tqdm(total=len(todo), desc=f"ablate {grid.batch}" + (f" {shard}" if n > 1 else ""), unit="run", disable=not progress)
+    for r, why in _run_points(grid, batch_dir, todo, kernel, keep_checkpoints, workers, bar).items():
+        if why is None: summary["finished"].append(r)
+        else: summary["failed"][r] = why
+    bar.close()
+    batch_dir.mkdir(parents=True, exist_ok=True)
+    name = "batch.json" if n == 1 else f"batch.shard-{i}-of-{n}.json"
+    if not only_analysis: (batch_dir/name).write_text(to_json(summary, indent=1))  # the analysis notebook reports the failures
+    complete = all(run_status(batch_dir/r, p) == "finished" for r, _, p in points)
+    if n > 1 and complete and not only_analysis: (batch_dir/"batch.json").write_text(to_json(_merged(batch_dir, n), indent=1))
+    if grid.analysis and (n == 1 or complete or only_analysis): _analyse(grid, batch_dir, kernel, summary)
+    elif grid.analysis: summary["waiting"] = sum(run_status(batch_dir/r, p) != "finished" for r, _, p in points)
+    if n == 1 and not only_analysis: (batch_dir/name).write_text(to_json(summary, indent=1))
     return summary
 
 # %% ../nbs/09_ablate.ipynb #6f9bcbaf

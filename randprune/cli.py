@@ -15,6 +15,7 @@ from .ablate import AblateConfig, copy_notebooks, run_batch
 from .analysis import run_report, side_by_side
 from .data import DataConfig
 from .demo import DemoConfig, run_demo
+from .dist import is_main_process
 from .distill import DistillConfig
 from .experiment import with_recipe
 from .export import export_pruned
@@ -85,6 +86,8 @@ def _ablate(grid:str, config:AblateConfig):
     s = run_batch(grid, **asdict(config))
     print(f"ablate {s['batch']}: {len(s['finished'])} ran, {len(s['skipped'])} already finished, {len(s['failed'])} failed")
     for run_id, why in s["failed"].items(): print(f"  FAILED {run_id}: {why}")
+    if s.get("waiting"): print(f"  the analysis waits for {s['waiting']} run(s) of other shards (the last shard runs it; "
+                               f"`randprune ablate {grid} --only_analysis true` runs it now)")
     if s["failed"]: sys.exit(1)
 
 def main(argv:list[str]|None=None):
@@ -110,7 +113,7 @@ def main(argv:list[str]|None=None):
         if args.command == "masks": run_demo(*configs); return
         if args.command == "ablate": return _ablate(args.grid, configs[0])
         metrics = (finetune if args.command == "finetune" else prune)(*configs)
-        print(f"{args.command}: {configs[-1].out}  " + "  ".join(
+        if is_main_process(): print(f"{args.command}: {configs[-1].out}  " + "  ".join(
             f"{key} {k} {v:.4f}" for key in ("teacher_dev", "dev") for k, v in metrics.get(key, {}).items()))
     except (ValueError, OSError, ImportError) as e:  # bad input: a message, not a traceback
         sys.exit(f"randprune {args.command}: error: {e}")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_experiment.ipynb #9205e696
 from __future__ import annotations
-import difflib
+import difflib, time
 from dataclasses import MISSING, dataclass, fields, replace
 
 import pandas as pd
@@ -13,14 +13,16 @@ from pathlib import Path
 from .data import DataConfig
 from .distill import DistillConfig
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune
+from .runs import RunInUse
 from .sampling import PAPER_STAGES, REFERENCE_RATIOS, SamplerConfig
 from .selection import SelectionConfig
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['EXPERIMENT_CONFIGS', 'SMALL_TASKS_VALIDATION', 'LARGE_TASKS', 'RECIPES', 'RECIPE_SOURCES', 'TeacherConfig',
-           'parameter_names', 'parameter_defaults', 'check_parameters', 'parameters_source', 'paper_recipe',
-           'with_recipe', 'recipe_table', 'fill_templates', 'teacher_run', 'experiment_configs', 'run_experiment']
+__all__ = ['EXPERIMENT_CONFIGS', 'SMALL_TASKS_VALIDATION', 'LARGE_TASKS', 'RECIPES', 'RECIPE_SOURCES', 'TEACHER_WAIT_S',
+           'TeacherConfig', 'parameter_names', 'parameter_defaults', 'check_parameters', 'parameters_source',
+           'paper_recipe', 'with_recipe', 'recipe_table', 'fill_templates', 'teacher_run', 'experiment_configs',
+           'run_experiment']
 
 # %% ../nbs/07_experiment.ipynb #66ed395e
 @dataclass
@@ -163,12 +165,19 @@ def experiment_configs(
     return tuple(cls(**_pick(cls, params)) for cls in EXPERIMENT_CONFIGS)
 
 # %% ../nbs/07_experiment.ipynb #62773502
+TEACHER_WAIT_S = 5. # how often a run polls a shared teacher that another process is fine-tuning
+
+def _shared_teacher(data, training, run, progress:bool):
+    "Fine-tune the shared teacher, or, while another run (a worker, a shard) is fine-tuning it, wait for it."
+    while True:
+        try: return finetune(data, training, run, progress)
+        except RunInUse: time.sleep(TEACHER_WAIT_S)
+
 def run_experiment(
     params:dict, # a run's parameters
     progress:bool=True, # progress bars
 ) -> dict:
     "Fine-tune the teacher if `params` names none, then prune; the pruning run's metrics."
     data, training, sampler, selection, distill, run, teacher = experiment_configs(params)
-    if not params.get("teacher"):
-        finetune(data, teacher.training(training), teacher.finetune_config(teacher_run(fill_templates(params))), progress)
+    if not params.get("teacher"): _shared_teacher(data, teacher.training(training), teacher.finetune_config(teacher_run(fill_templates(params))), progress)
     return prune(data, training, sampler, selection, distill, run, progress)

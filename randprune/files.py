@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .core import to_json
+from .dist import is_main_process
 
 # %% auto #0
 __all__ = ['write_atomically', 'write_json', 'read_jsonl', 'append_jsonl']
@@ -24,6 +25,7 @@ def write_atomically(
 ) -> Path:
     "Write `path` through `path.tmp`, renamed into place when complete; a failed write leaves nothing behind and says so in one line."
     path = Path(path)
+    if not is_main_process(): return path  # one writer per run folder
     tmp = path.with_name(path.name + ".tmp")
     _remove(tmp)
     try: write(tmp)
@@ -66,6 +68,7 @@ def append_jsonl(
 ):
     "Append `row` as one line to `path`, first cutting off an unfinished last line."
     path = Path(path)
+    if not is_main_process(): return
     with open(path, "r+b" if path.exists() else "wb") as f:
         if end := f.seek(0, os.SEEK_END):
             f.seek(end - 1)

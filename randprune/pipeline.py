@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, derive_seed, prunable_parameters, save_masks,
                             sparsity_report)
+from .dist import check_same_masks, is_main_process
 from .files import write_atomically, write_json
 from .data import DataConfig, get_task, load_glue, tokenize
 from .distill import DistillConfig
@@ -85,6 +86,7 @@ def _save_final(out:Path, model, tokenizer):
 
 def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress:bool=True) -> dict:
     "Fine-tune a pretrained model on a GLUE task; write the best model to `OUT/final` and `OUT/metrics.json`."
+    progress = progress and is_main_process()
     config = resolved(data=data, train=training, finetune=run)
     if (done := finished_run(run.out, config)) is not None: return done
     task, path = get_task(data.task), run.model or bundled_minilm()
@@ -158,6 +160,7 @@ def _run_step(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path,
 def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig, distill:DistillConfig,
           run:PruneConfig, progress:bool=True) -> dict:
     "Prune the teacher stage by stage into run folder `run.out`; resumable. Returns the final metrics."
+    progress = progress and is_main_process()
     config = resolved(**prune_sections(data, training, sampler, selection, distill, run))
     if (finished := finished_run(run.out, config)) is not None: return finished
     task = get_task(data.task)
@@ -176,7 +179,8 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
     for step in tqdm(plan(run)[done:], desc="prune", disable=not progress):
         start = time.perf_counter()
         masks, candidates, best = _run_step(ctx, run, step, masks, out, progress)
-        history.append(dict(step=step.index, name=step.name, sparsity=step.sparsity or 0., teacher_dev=teacher_dev,
+        digest = check_same_masks(masks, step.name) if masks else None  # every process holds the same masks
+        history.append(dict(step=step.index, name=step.name, sparsity=step.sparsity or 0., teacher_dev=teacher_dev, masks_sha256=digest,
                             candidates=candidates, validation_best=best, dev=evaluate(student, dev_loader, task),
                             seconds=time.perf_counter() - start))
         save_checkpoint(out/"checkpoints"/f"step-{step.index:02d}", student, masks, ctx.optimizer, dict(history=history))

@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .core import check_finite, load_masks, save_masks, tiny_bert, to_json
+from .dist import is_main_process, wait_for_everyone
 from .files import write_atomically, write_json
 from .data import DataConfig, tiny_tokenizer, write_glue_folder
 from .train import TrainConfig
@@ -20,9 +21,9 @@ _log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'Resolved', 'resolved',
-           'config_diff', 'completed_steps', 'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint',
-           'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics', 'load_model', 'check_pair',
-           'load_tokenizer', 'TinyRun', 'tiny_run']
+           'config_diff', 'completed_steps', 'RunInUse', 'lock_run', 'unlock_run', 'start_run', 'finished_run',
+           'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics', 'load_model',
+           'check_pair', 'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
@@ -67,6 +68,9 @@ def _identity(config:dict) -> dict:
     return {k: str(Path(v).resolve()) if k in PATH_FIELDS and isinstance(v, str) and v and Path(v).exists() else _identity(v)
             for k, v in config.items() if k not in NOT_IDENTITY}
 
+class RunInUse(FileExistsError):
+    "The run folder is held by another live randprune process."
+
 def _alive(pid:int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -82,7 +86,7 @@ def lock_run(out:Path):
             try: pid = int(lock.read_text() or 0)
             except (OSError, ValueError): pid = 0
             if pid == os.getpid(): return
-            if pid and _alive(pid): raise FileExistsError(f"{out} is in use by another randprune process (pid {pid}): wait for it, or use another --out") from None
+            if pid and _alive(pid): raise RunInUse(f"{out} is in use by another randprune process (pid {pid}): wait for it, or use another --out") from None
             lock.unlink(missing_ok=True)  # stale: the process that held it is gone
             continue
         os.write(fd, str(os.getpid()).encode()); os.close(fd)
@@ -99,6 +103,7 @@ def unlock_run(out:Path):
 def start_run(out:str|Path, config:dict) -> Path:
     "Create run folder `out` with `config.json`, or check that an existing one was started with `config`."
     out = Path(out)
+    if not is_main_process(): wait_for_everyone(); return out  # the main process creates and checks the folder
     path, defaults = out/"config.json", getattr(config, "defaults", {})
     config = json.loads(to_json(config))  # tuples -> lists, as stored
     out.mkdir(parents=True, exist_ok=True)
@@ -112,6 +117,7 @@ def start_run(out:str|Path, config:dict) -> Path:
                          f"Differences: {'; '.join(diff)}")
     if diff: _log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
     if diff is None or diff: write_json(path, config)
+    wait_for_everyone()  # the other processes go on once the folder is there
     return out
 
 def finished_run(out:str|Path, config:dict) -> dict|None:
@@ -163,14 +169,15 @@ def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
 
 def resume(out:Path, model, optimizer) -> tuple[int, dict|None, dict|None]:
     "Restore the newest good checkpoint of run `out`: (steps completed, masks, state); damaged ones are set aside."
-    for tmp in (out/"checkpoints").glob("*.tmp"): shutil.rmtree(tmp, ignore_errors=True)  # a write that was cut off
+    if is_main_process():  # a write that was cut off
+        for tmp in (out/"checkpoints").glob("*.tmp"): shutil.rmtree(tmp, ignore_errors=True)
     done = completed_steps(out)
     while done:
         try: return len(done), *load_checkpoint(done[-1], model, optimizer)
         except CheckpointMismatch: raise  # the checkpoint is fine: the model is not the one it was trained from
         except Exception as e:  # truncated or corrupt files, NaN weights, broken JSON: whatever makes it unusable
             bad = done.pop()
-            bad.rename(bad.with_name(bad.name + ".damaged"))
+            if is_main_process(): bad.rename(bad.with_name(bad.name + ".damaged"))
             _log.warning(f"{bad} is damaged ({type(e).__name__}: {str(e)[:200]}); set aside as {bad.name}.damaged, "
                         f"resuming from {done[-1].name if done else 'the start'}")
     return 0, None, None

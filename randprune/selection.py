@@ -14,18 +14,20 @@ import torch
 from tqdm.auto import tqdm
 
 from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_difference
+from .dist import gather_lists, num_processes, process_index
 from .files import append_jsonl, read_jsonl, write_atomically
 from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, sample_masks
 from .train import Objective, TrainConfig, bootstrap_std, make_loader, predict, train
 
 # %% auto #0
-__all__ = ['Selection', 'Randomness', 'Score', 'SelectionConfig', 'candidate_masks', 'StageState', 'SelectionContext',
+__all__ = ['Selection', 'Randomness', 'Score', 'Parallel', 'SelectionConfig', 'candidate_masks', 'StageState', 'SelectionContext',
            'evaluate_candidate', 'select_masks']
 
 # %% ../nbs/05_selection.ipynb #43397819
 Selection = Literal["emep", "full", "halving"]
 Randomness = Literal["constant", "decreasing", "increasing"]
 Score = Literal["metric", "loss"]
+Parallel = Literal["candidates", "data"]
 
 @dataclass
 class SelectionConfig:
@@ -42,11 +44,13 @@ class SelectionConfig:
     noise_resamples:int = 200 # bootstrap resamples for the noise floor of the deterministic candidate's score (0 = none)
     randomness:Randomness = "constant" # how r changes across stages
     randomness_factor:float = 2. # per-stage factor of the decreasing/increasing schedules
+    parallel:Parallel = "candidates" # several processes, EMEP: each scores its share of the candidates ("candidates") or all train each one ("data")
 
     def __post_init__(self):
         check_choice("selection", self.selection, Selection)
         check_choice("randomness", self.randomness, Randomness)
         check_choice("score", self.score, Score)
+        check_choice("parallel", self.parallel, Parallel)
         if self.noise_resamples < 0: raise ValueError(f"noise_resamples must be >= 0, got {self.noise_resamples}")
         if self.candidates < 1: raise ValueError(f"candidates must be >= 1, got {self.candidates}")
         if not self.ratios or min(self.ratios) <= 0: raise ValueError(f"ratios must be positive, got {self.ratios}")
@@ -152,6 +156,7 @@ def evaluate_candidate(
     masks:MaskSet|None=None, # the candidate's masks if already built (else rebuilt from the state's weights)
     restore:bool=True, # put the stage state back afterwards
     steps:int=0, # a budget in optimizer steps instead of `epochs`
+    local:bool=False, # train on this process alone (candidate-parallel selection)
 ) -> dict:
     "Train candidate `candidate` from `state` for `epochs`; its score (mean of the last evaluations), randomness and time."
     start = time.perf_counter()
@@ -166,7 +171,7 @@ def evaluate_candidate(
     apply_masks(ctx.model, masks)
     res = train(ctx.model, {"train": ctx.data["train"], "validation": ctx.data["validation"]}, ctx.tokenizer,
                     ctx.task, training, epochs=epochs, steps=steps, masks=masks, optimizer=ctx.optimizer, progress=False,
-                    seed=derive_seed(ctx.seed, "candidate-train", state.stage, candidate), objective=ctx.objective)
+                    seed=derive_seed(ctx.seed, "candidate-train", state.stage, candidate), objective=ctx.objective, local=local)
     row.update(score=_score(ctx, res.history, state.stage, candidate), best=res.best, steps=res.steps)
     if candidate == 0 and ctx.selection.noise_resamples: row["noise"] = _noise(ctx)
     row["seconds"] = time.perf_counter() - start
@@ -187,6 +192,25 @@ def _rank(row:dict) -> tuple:
 def _winner(rows:list[dict]) -> int:
     return min(rows, key=_rank)["candidate"]
 
+def _crowned(rows:list[dict]) -> int:
+    "Mark the winner among `rows` (`winner`: True or False); its index."
+    win = _winner(rows)
+    for r in rows: r["winner"] = r["candidate"] == win
+    return win
+
+def _spread(ctx, state, build, evaluate, rows:list[dict], todo:list[int], log, progress:bool) -> tuple[MaskSet, list[dict]]:
+    "Candidate-parallel EMEP: each process scores its share of `todo` alone; every process gets every row and the same winner."
+    mine = todo[process_index()::num_processes()]
+    scored = [evaluate(ctx, state, c, ctx.selection.emep_epochs, local=True)
+              for c in tqdm(mine, desc=f"stage {state.stage} candidates (this process's)", disable=not progress, leave=False)]
+    new = sorted(gather_lists(scored), key=lambda r: r["candidate"])
+    for row in new:
+        if log: append_jsonl(log, row)  # the main process writes
+    rows = sorted(rows + new, key=lambda r: r["candidate"])
+    win = _crowned(rows)
+    state.restore(ctx.model, ctx.optimizer)
+    return build(win), rows
+
 def select_masks(
     ctx:SelectionContext, # model, optimizer, data, settings
     state:StageState, # the stage's starting point
@@ -204,7 +228,10 @@ def select_masks(
     full, done = sel.selection == "full", _scored(log, state.stage)
     best_file = Path(log).with_name(f"best-stage-{state.stage}.pt") if full and log else None
     rows, best = [done[c] for c in sorted(done)], None
-    for c in tqdm([c for c in range(n) if c not in done], desc=f"stage {state.stage} candidates", disable=not progress, leave=False):
+    todo = [c for c in range(n) if c not in done]
+    if not full and sel.parallel == "candidates" and num_processes() > 1:
+        return _spread(ctx, state, build, evaluate, rows, todo, log, progress)
+    for c in tqdm(todo, desc=f"stage {state.stage} candidates", disable=not progress, leave=False):
         row = evaluate(ctx, state, c, stage_epochs if full else sel.emep_epochs, ctx.training if full else None, restore=not full)
         if full:
             row["score"] = row["best"]  # the stage's best validation result
@@ -214,8 +241,7 @@ def select_masks(
             state.restore(ctx.model, ctx.optimizer)
         rows.append(row)
         if log: append_jsonl(log, row)
-    win = _winner(rows)
-    for r in rows: r["winner"] = r["candidate"] == win
+    win = _crowned(rows)
     state.restore(ctx.model, ctx.optimizer)
     masks = build(win)  # from the stage's starting weights
     if full:

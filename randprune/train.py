@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
+from accelerate.utils import send_to_device
 from tqdm.auto import tqdm
 
 from .core import MaskEnforcer, NonFiniteError, as_generator, check_choice, derive_seed
@@ -35,7 +36,7 @@ Loss = Literal["ce", "kd"]
 class TrainConfig:
     "How a model is trained; the field names are the CLI flags and papermill parameters."
     lr:float = 5e-5 # peak learning rate
-    batch_size:int = 32 # training batch size
+    batch_size:int = 32 # training batch size (per process: data-parallel runs take one batch per process per step)
     eval_batch_size:int = 64 # evaluation batch size
     group_by_length:bool = True # training batches of similar lengths (less padding), in random order
     weight_decay:float = 0.01 # AdamW weight decay (never on biases and LayerNorm)
@@ -205,7 +206,7 @@ def _loop(acc, model, optimizer, scheduler, loader, objective:Objective, evaluat
     model.train()
     while step < steps:
         for batch in loader:
-            loss = objective(model, batch)
+            with acc.autocast(): loss = objective(model, send_to_device(batch, acc.device))  # both no-ops on a prepared run
             acc.backward(loss)
             if config.max_grad_norm: acc.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimizer.step(); scheduler.step(); optimizer.zero_grad()
@@ -232,6 +233,7 @@ def train(
     log_extra:dict|None=None, # fields added to every log line (e.g. stage)
     desc:str="train", # progress-bar label
     progress:bool=True, # show a progress bar
+    local:bool=False, # train on this process alone, on every batch (candidate-parallel selection), even when there are several
 ) -> TrainResult:
     "Train `model` in place (ending with its best validation weights); what the run did."
     from accelerate import Accelerator
@@ -246,7 +248,10 @@ def train(
     optimizer = optimizer or make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, steps)
     enforcer = MaskEnforcer(model, masks, optimizer) if masks else None
-    prepared, opt, loader, sched = acc.prepare(model, optimizer, loader, scheduler)
+    if local: prepared, opt, sched = model.to(acc.device), acc.prepare_optimizer(optimizer), scheduler  # no DDP, no sharding
+    else:
+        prepared, opt, loader, sched = acc.prepare(model, optimizer, loader, scheduler)
+        steps = math.ceil(steps / acc.num_processes)  # data-parallel: each step takes one batch per process (the scheduler advances per process)
     objective.prepare(acc)
     bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
     try: _loop(acc, prepared, opt, sched, loader, objective, evaluator, config, steps, bar)

@@ -67,3 +67,15 @@ def test_export_benchmark_smoke(tmp_path, capsys):
     r = mod.main(["--smoke", "--repeats", "2", "--out", str(tmp_path / "e.json")])
     assert r["max_abs_logit_diff"] < 1e-6 and r["prunable_ratio"] < 1 / 6 and json.loads((tmp_path / "e.json").read_text())["sparsity"] == 0.9375
     assert set(r["latency_s"]) == {"batch 1", "batch 32"} and "CSR" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_scaling_benchmark_smoke(tmp_path, capsys):
+    "`benchmarks/scaling.py --smoke`: both launches, the equal first-stage scores, both ablate timings, the report."
+    spec = importlib.util.spec_from_file_location("scaling", ROOT / "benchmarks" / "scaling.py")
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    r = mod.main(["--smoke", "--out", str(tmp_path / "s.json")])
+    assert r["selection"]["same_scores"] and len(r["selection"]["one"]["scores"]) == mod.CANDIDATES
+    assert r["selection"]["one"]["selection_s"] > 0 and r["ablate"]["one_s"] > 0 and r["ablate"]["two_s"] > 0
+    assert json.loads((tmp_path / "s.json").read_text())["settings"]["smoke"] is True
+    assert "speed-up" in capsys.readouterr().out

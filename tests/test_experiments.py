@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from randprune.experiment import parameter_names, parameters_source
+from randprune.files import read_jsonl
 from randprune.runs import tiny_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,10 +42,10 @@ def test_papermill_runs_prune_glue(tiny, tmp_path):
     assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
     assert not any(o.get("output_type") == "error" for c in executed["cells"] for o in c.get("outputs", []))
 
-def _ablate(grid:dict, d:Path) -> subprocess.CompletedProcess:
+def _ablate(grid:dict, d:Path, *flags, runs="runs") -> subprocess.CompletedProcess:
     (d/"grid.yaml").write_text(yaml.safe_dump(grid))
-    return subprocess.run([sys.executable, "-m", "randprune.cli", "ablate", str(d/"grid.yaml"), "--runs", str(d/"runs")],
-                          cwd=d, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return subprocess.run([sys.executable, "-m", "randprune.cli", "ablate", str(d/"grid.yaml"), "--runs", str(d/runs), *flags],
+                          cwd=d, capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 def test_unknown_parameter_fails_before_any_run(tiny, tmp_path):
     _, params = tiny
@@ -93,3 +94,26 @@ def test_unknown_parameter_fails_in_plain_papermill(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match=r"unknown parameter 'candidats' \(did you mean 'candidates'\?\)"):
         pm.execute_notebook(str(NB), str(tmp_path/"x.ipynb"), progress_bar=False, parameters=dict(candidats=4, out=str(tmp_path/"run")))
     assert not (tmp_path/"run").exists()
+
+@pytest.mark.slow
+def test_shards_and_workers_give_the_unsharded_batch(tiny, tmp_path):
+    "Two shards (the first with 2 workers sharing one teacher) end with the runs, results and summary of one whole run."
+    _, params = tiny
+    grid = dict(batch="b", params=dict(params, teacher_out="{batch_dir}/teacher"), analysis_params=dict(guarded=[]),
+                grid=dict(method=[dict(name="imp", method="deterministic")], seed=[0, 1, 2]))
+    runs = [f"method=imp_seed={k}" for k in range(3)]
+    whole = _ablate(grid, tmp_path, runs="whole")
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    first = _ablate(grid, tmp_path, "--shard", "1/2", "--workers", "2", runs="sharded")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "2 ran" in first.stdout and "the analysis waits for 1 run(s) of other shards" in first.stdout
+    sharded = tmp_path/"sharded"/"b"
+    assert sorted(p.name for p in sharded.glob("method=*")) == [runs[0], runs[2]] and not (sharded/"ablation.ipynb").exists()
+    last = _ablate(grid, tmp_path, "--shard", "2/2", runs="sharded")
+    assert last.returncode == 0, last.stderr[-3000:]
+    assert (sharded/"ablation.ipynb").exists()  # the last shard ran the analysis
+    assert json.loads((sharded/"batch.json").read_text())["finished"] == runs
+    assert len(read_jsonl(sharded/"teacher"/"log.jsonl")) == len(read_jsonl(tmp_path/"whole"/"b"/"teacher"/"log.jsonl"))  # fine-tuned once
+    for run in runs:
+        a, b = (json.loads((tmp_path/r/"b"/run/"metrics.json").read_text()) for r in ("whole", "sharded"))
+        assert b["dev"] == pytest.approx(a["dev"], abs=1e-6) and b["steps"][-1]["masks_sha256"] == a["steps"][-1]["masks_sha256"]
