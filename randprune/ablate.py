@@ -15,7 +15,7 @@ import randprune
 from .analysis import finished_runs
 from .core import to_json
 from .experiment import check_parameters, experiment_configs, fill_templates
-from .runs import config_diff
+from .runs import RunInUse, config_diff, lock_run, unlock_run
 
 # %% auto #0
 __all__ = ['PACKAGE', 'EXPERIMENTS', 'RESULT_FILES', 'Grid', 'load_grid', 'copy_notebooks', 'expand', 'run_status', 'run_one',
@@ -198,12 +198,15 @@ def _run_points(grid:Grid, batch_dir:Path, todo:list, kernel:str, keep_checkpoin
 
 # %% ../nbs/09_ablate.ipynb #57ef220e
 def _analyse(grid:Grid, batch_dir:Path, kernel:str, summary:dict):
-    "Execute the analysis notebook on the batch; a failure is added to `summary`."
+    "Execute the analysis notebook on the batch, one process at a time (two shards ending together); a failure is added to `summary`."
     import papermill as pm
+    try: lock_run(batch_dir)
+    except RunInUse as e: summary["analysis"] = f"left to another process: {e}"; return
     try: pm.execute_notebook(grid.analysis, str(batch_dir/Path(grid.analysis).name), kernel_name=kernel or None,
                              parameters=dict(grid.analysis_params, batch=str(batch_dir.resolve()), seed_axis=grid.seed_axis),
                              progress_bar=False, cwd=os.getcwd())
     except Exception as e: summary["failed"]["analysis"] = f"{type(e).__name__}: see {batch_dir/Path(grid.analysis).name}"
+    finally: unlock_run(batch_dir)
 
 def _merged(batch_dir:Path, n:int) -> dict:
     "The summaries of a complete batch's `n` shards, as one (every point finished)."
