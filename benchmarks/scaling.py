@@ -40,9 +40,8 @@ def launch(nproc: int, port: int, args: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def selection_seconds(run: Path, nproc: int) -> float:
+def selection_seconds(rows: list[dict], nproc: int) -> float:
     "The selection's wall time: the largest per-process sum of EMEP seconds (process i: candidates i, i + nproc, ...)."
-    rows = [r for r in read_jsonl(run/"selection.jsonl") if r["stage"] == 1]
     return max(sum(r["seconds"] for r in rows if r["candidate"] % nproc == i) for i in range(nproc))
 
 
@@ -65,7 +64,7 @@ def bench_selection(smoke: bool, d: Path) -> dict:
         run = d/f"mcss-{nproc}"
         wall = launch(nproc, port, mcss_args(smoke, d, run))
         rows = [r for r in read_jsonl(run/"selection.jsonl") if r["stage"] == 1]
-        res[nproc] = dict(command_s=wall, selection_s=selection_seconds(run, nproc), scores=[r["score"] for r in rows],
+        res[nproc] = dict(command_s=wall, selection_s=selection_seconds(rows, nproc), scores=[r["score"] for r in rows],
                           candidate_s=[r["seconds"] for r in rows])
     same = res[1]["scores"] == res[2]["scores"]
     return dict(one=res[1], two=res[2], same_scores=same, speedup=res[1]["selection_s"] / res[2]["selection_s"],

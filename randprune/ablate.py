@@ -246,10 +246,10 @@ def run_batch(
     batch_dir.mkdir(parents=True, exist_ok=True)
     name = "batch.json" if n == 1 else f"batch.shard-{i}-of-{n}.json"
     if not only_analysis: (batch_dir/name).write_text(to_json(summary, indent=1))  # the analysis notebook reports the failures
-    complete = all(run_status(batch_dir/r, p) == "finished" for r, _, p in points)
-    if n > 1 and complete and not only_analysis: (batch_dir/"batch.json").write_text(to_json(_merged(batch_dir, n), indent=1))
-    if grid.analysis and (n == 1 or complete or only_analysis): _analyse(grid, batch_dir, kernel, summary)
-    elif grid.analysis: summary["waiting"] = sum(run_status(batch_dir/r, p) != "finished" for r, _, p in points)
+    waiting = sum(run_status(batch_dir/r, p) != "finished" for r, _, p in points)  # the whole batch's, other shards' included
+    if n > 1 and not waiting and not only_analysis: (batch_dir/"batch.json").write_text(to_json(_merged(batch_dir, n), indent=1))
+    if grid.analysis and (n == 1 or not waiting or only_analysis): _analyse(grid, batch_dir, kernel, summary)
+    elif grid.analysis: summary["waiting"] = waiting
     if n == 1 and not only_analysis: (batch_dir/name).write_text(to_json(summary, indent=1))
     return summary
 

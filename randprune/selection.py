@@ -204,8 +204,8 @@ def _spread(ctx, state, build, evaluate, rows:list[dict], todo:list[int], log, p
     scored = [evaluate(ctx, state, c, ctx.selection.emep_epochs, local=True)
               for c in tqdm(mine, desc=f"stage {state.stage} candidates (this process's)", disable=not progress, leave=False)]
     new = sorted(gather_lists(scored), key=lambda r: r["candidate"])
-    for row in new:
-        if log: append_jsonl(log, row)  # the main process writes
+    if log:
+        for row in new: append_jsonl(log, row)  # the main process writes
     rows = sorted(rows + new, key=lambda r: r["candidate"])
     win = _crowned(rows)
     state.restore(ctx.model, ctx.optimizer)
