@@ -15,11 +15,12 @@ import randprune
 from .analysis import finished_runs
 from .core import to_json
 from .experiment import check_parameters, experiment_configs, fill_templates
-from .runs import RunInUse, config_diff, lock_run, unlock_run
+from .files import claim_output
+from .runs import RunInUse, _older_run, config_diff, lock_run, unlock_run
 
 # %% auto #0
-__all__ = ['PACKAGE', 'EXPERIMENTS', 'RESULT_FILES', 'Grid', 'load_grid', 'copy_notebooks', 'expand', 'run_status', 'run_one',
-           'AblateConfig', 'run_batch', 'publish']
+__all__ = ['PACKAGE', 'EXPERIMENTS', 'RESULT_FILES', 'Grid', 'load_grid', 'copy_notebooks', 'expand', 'check_analysis',
+           'run_status', 'run_one', 'AblateConfig', 'run_batch', 'publish']
 
 # %% ../nbs/09_ablate.ipynb #4d155e24
 PACKAGE = Path(randprune.__file__).resolve().parent
@@ -91,11 +92,32 @@ def expand(
         check_parameters(params)
         params, run_id = fill_templates(params, batch_dir=str(batch_dir)), "_".join(f"{a}={l}" for a, l in labels.items())
         try: experiment_configs(params)  # every value checked (e.g. `candidates: 0`) before anything runs
-        except ValueError as e: raise ValueError(f"grid point {run_id}: {e}") from None
+        except (ValueError, TypeError) as e: raise ValueError(f"grid point {run_id}: {e}") from None
         runs.append((run_id, labels, params))
     ids = [r[0] for r in runs]
     if len(set(ids)) < len(ids): raise ValueError("two grid points have the same labels; give mapping values distinct names")
     return runs
+
+# %% ../nbs/09_ablate.ipynb #25caecee
+def check_analysis(
+    grid:Grid, # the batch
+):
+    "Refuse a grid its analysis notebook cannot read: an unknown analysis parameter, or no axis (or baseline) to compare."
+    if not grid.analysis: return
+    import ast, papermill as pm
+    declared = pm.inspect_notebook(grid.analysis)
+    if bad := sorted(set(grid.analysis_params) - set(declared)):
+        raise ValueError(f"analysis_params {bad} are not parameters of {grid.analysis} (it has {', '.join(declared)})")
+    value = lambda k: grid.analysis_params[k] if k in grid.analysis_params else ast.literal_eval(declared[k]["default"])
+    if "axis" not in declared: return
+    axis = value("axis")
+    if axis not in grid.grid:
+        raise ValueError(f"the analysis compares the grid axis {axis!r}, which the grid lacks (axes: {', '.join(grid.grid)}): "
+                         "add it, name another with analysis_params: {axis: ...}, or set analysis: ''")
+    labels = [_point(axis, v)[0] for v in grid.grid[axis]]
+    if "baseline" in declared and (base := value("baseline")) not in labels:
+        raise ValueError(f"the analysis compares every {axis} with the baseline {base!r}, which is not among {labels}: "
+                         "add it, or name one with analysis_params: {baseline: ...}")
 
 # %% ../nbs/09_ablate.ipynb #f710e548
 def run_status(
@@ -120,7 +142,7 @@ def run_one(
 ):
     "Execute the grid's notebook for one run into `folder`."
     import papermill as pm
-    folder.mkdir(parents=True, exist_ok=True)
+    claim_output(folder, "run", legacy=_older_run)
     (folder/"params.json").write_text(to_json(dict(labels=labels, params=params), indent=1))
     pm.execute_notebook(grid.notebook, str(folder/Path(grid.notebook).name), parameters=dict(params, out=str(folder.resolve()), _explicit=sorted(params)),
                         kernel_name=kernel or None, progress_bar=False, cwd=os.getcwd())
@@ -231,6 +253,7 @@ def run_batch(
         if nb and not Path(nb).is_file(): raise FileNotFoundError(f"notebook not found: {nb} (set `notebook`/`analysis` in the grid)")
     batch_dir = Path(runs)/grid.batch
     points = expand(grid, batch_dir)  # every run checked before any starts
+    check_analysis(grid)
     status = {r: run_status(batch_dir/r, p) for r, _, p in points}
     summary = dict(batch=str(batch_dir), finished=[], skipped=[], failed={}, **(dict(shard=shard) if n > 1 else {}))
     mine = [] if only_analysis else points[i - 1::n]

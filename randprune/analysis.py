@@ -15,8 +15,8 @@ from .runs import read_metrics
 
 # %% auto #0
 __all__ = ['steps_table', 'candidates_table', 'plot_candidates', 'plot_trajectory', 'run_report', 'side_by_side', 'finished_runs',
-           'batch_table', 'summarise', 'compare', 'paired_differences', 'gate_failures', 'selection_cost', 'plot_batch',
-           'plot_batch_trajectories']
+           'batch_table', 'summarise', 'compare', 'paired_differences', 'gate_failures', 'machine_notes',
+           'selection_cost', 'plot_batch', 'plot_batch_trajectories']
 
 # %% ../nbs/06a_analysis.ipynb #a0e97b45
 def steps_table(
@@ -74,6 +74,12 @@ def plot_trajectory(
     return ax
 
 # %% ../nbs/06a_analysis.ipynb #8159a3c1
+def _machine_line(machine:dict) -> str:
+    "Where a run ran, in one line."
+    gpu = f", GPU {machine['gpu']}" if machine.get("gpu") else ""
+    return (f"{machine['cpu']} ({', '.join(machine['flags']) or 'no notable flags'}), {machine['threads']} threads{gpu}, "
+            f"torch {machine['torch']}, precision {machine['precision'] or '?'} (bf16 {machine['bf16_speedup']}x fp32)")
+
 def _metrics_line(metrics:dict) -> str:
     return "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
 
@@ -92,6 +98,7 @@ def run_report(
     "The text report of a finished run: metrics, steps, candidates and the sparsity table."
     m = read_metrics(run)
     lines = [f"run {run} ({m['task']})"] + [f"  {key:12s} {_metrics_line(m[key])}" for key in ("teacher_dev", "dev") if key in m]
+    lines += [f"  machine      {_machine_line(m['machine'])}"] if m.get("machine") else []
     cands = candidates_table(m)
     for _, s in steps_table(m).iterrows():
         dev = "  ".join(f"{c} {s[c]:.4f}" for c in s.index if c.startswith("dev_"))
@@ -136,8 +143,10 @@ def batch_table(
     rows = []
     for folder, labels, m in finished_runs(batch):
         key = get_task(m["task"]).main_metric
+        machine = m.get("machine") or {}  # runs from before it was recorded: unknown
         rows.append(dict(run=folder.name, **{"task": m["task"], **labels}, metric=key, dev=m["dev"][key],
-                         teacher=m["teacher_dev"][key], seconds=m["seconds"], majority=m.get("dev_majority")))
+                         teacher=m["teacher_dev"][key], seconds=m["seconds"], majority=m.get("dev_majority"),
+                         cpu=machine.get("cpu", "unknown"), precision=machine.get("precision", "unknown")))
     if not rows: raise FileNotFoundError(f"no finished runs in {batch}")
     return pd.DataFrame(rows)
 
@@ -202,6 +211,15 @@ def gate_failures(
     runs = df[df[axis].isin(guarded) & df.majority.notna()]
     return out + [f"{r.run}: dev {r.dev:.4f} is within {margin} of the majority class ({r.majority:.4f})"
                   for r in runs.itertuples() if r.dev < r.majority + margin]
+
+# %% ../nbs/06a_analysis.ipynb #9034e023
+def machine_notes(
+    df:pd.DataFrame, # `batch_table`'s rows
+) -> list[str]:
+    "What makes the batch's runs unlike: more than one processor or precision among them (empty if none)."
+    return [f"the runs ran on {df[c].nunique()} different {what}s ({', '.join(f'{v}: {n} runs' for v, n in df[c].value_counts().items())}): "
+            f"times (and, for precisions, results) of paired runs are not like with like"
+            for c, what in (("cpu", "processor"), ("precision", "precision")) if df[c].nunique() > 1]
 
 # %% ../nbs/06a_analysis.ipynb #e487a2be
 def selection_cost(

@@ -15,12 +15,14 @@ from accelerate.utils import broadcast_object_list
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
-from .core import BERT_TARGETS, apply_masks, check_choice, derive_seed, load_masks, mask_optimizer_state, prunable_parameters, save_masks
+from .core import (BERT_TARGETS, MaskSet, apply_masks, check_choice, derive_seed, load_masks, mask_optimizer_state,
+                            prunable_parameters, save_masks)
+from .dist import masks_digest
 from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
 from .selection import SelectionConfig, StageState, _winner, candidate_masks
 
 # %% auto #0
-__all__ = ['CallbackMethod', 'MASK_FILE', 'CallbackConfig', 'TrainerMCSS', 'RandPruneCallback']
+__all__ = ['CallbackMethod', 'MASK_FILE', 'DIGEST_KEY', 'IGNORED', 'CallbackConfig', 'TrainerMCSS', 'RandPruneCallback']
 
 # %% ../nbs/12_callback.ipynb #01203173
 CallbackMethod = Literal["deterministic", "ensemble", "uniform", "mcss"]
@@ -67,6 +69,37 @@ def _linear_lr(step:int, steps:int, warmup:int) -> float:
 def _repeat(loader):
     "The loader's batches, epoch after epoch."
     while True: yield from loader
+
+# %% ../nbs/12_callback.ipynb #93b68180
+_log = logging.getLogger("randprune")
+DIGEST_KEY = "randprune_masks_sha256" # in the optimizer's param groups: the digest of the masks in force
+
+IGNORED = ("noise_resamples", "parallel") # SelectionConfig fields that the Trainer's MCSS does not read
+
+def _checked(config, sampler, selection) -> tuple:
+    "The callback's configs (defaults for None), refusing other types and settings its method would ignore."
+    config, sampler, selection = config or CallbackConfig(), sampler or SamplerConfig(), selection or SelectionConfig()
+    for name, value, cls in (("config", config, CallbackConfig), ("sampler", sampler, SamplerConfig),
+                             ("selection", selection, SelectionConfig)):
+        if not isinstance(value, cls):
+            raise TypeError(f"RandPruneCallback({name}=...) takes a {cls.__name__}, got a {type(value).__name__}: "
+                            f"use {cls.__name__}(**settings)")
+    unused = [] if config.method in ("ensemble", "mcss") or sampler == SamplerConfig() else ["sampler"]
+    if config.method != "mcss" and selection != SelectionConfig(): unused.append("selection")
+    if config.method == "mcss": unused += [f"selection.{f}" for f in IGNORED if getattr(selection, f) != getattr(SelectionConfig(), f)]
+    if unused: raise ValueError(f"method {config.method!r} does not use {', '.join(unused)}: leave it out, or choose a "
+                                "method that does")
+    return config, sampler, selection
+
+def _resumed_masks(params:dict, optimizer, folder:Path) -> MaskSet:
+    "The masks of the checkpoint just resumed, wherever it was: the one whose digest its optimizer state carries."
+    digest = optimizer.param_groups[0].get(DIGEST_KEY) if optimizer is not None else None
+    saved = load_masks(folder/MASK_FILE) if (folder/MASK_FILE).exists() else None
+    if digest is None and saved is not None: return saved  # a checkpoint written before digests
+    for masks in (saved, MaskSet.from_nonzero(params)):  # beside the Trainer's checkpoint, else the zeros of its weights
+        if masks is not None and digest is not None and masks_digest(masks) == digest: return masks
+    raise ValueError("RandPruneCallback: the resumed checkpoint was pruned, but its masks are neither in "
+                     f"{folder} nor recoverable from its weights: resume from a checkpoint written with this callback")
 
 # %% ../nbs/12_callback.ipynb #1693b61c
 class TrainerMCSS:
@@ -139,10 +172,10 @@ class TrainerMCSS:
 class RandPruneCallback(TrainerCallback):
     "Prune a `Trainer`'s model stage by stage with randprune's samplers or MCSS; masks kept, saved and restored with checkpoints."
     def __init__(self,
-                 config:CallbackConfig=CallbackConfig(), # when and how to prune
-                 sampler:SamplerConfig=SamplerConfig(), # the randomized sampler's settings (methods "ensemble" and "mcss")
-                 selection:SelectionConfig=SelectionConfig()): # candidates and EMEP (method "mcss")
-        self.config, self.sampler, self.selection = config, sampler, selection
+                 config:CallbackConfig|None=None, # when and how to prune (None: `CallbackConfig()`)
+                 sampler:SamplerConfig|None=None, # the randomized sampler's settings (methods "ensemble" and "mcss")
+                 selection:SelectionConfig|None=None): # candidates and EMEP (method "mcss")
+        self.config, self.sampler, self.selection = _checked(config, sampler, selection)
         self.masks, self.params, self.at, self.history, self.mcss = None, None, [], [], None
 
     def attach(self,
@@ -158,7 +191,7 @@ class RandPruneCallback(TrainerCallback):
         "Every MCSS candidate's row: stage, candidate, ratio, evaluations, score, winner."
         return self.mcss.rows if self.mcss else []
 
-    def on_train_begin(self, args, state, control, model=None, **kwargs):
+    def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
         c = self.config
         if c.method == "mcss":
             if self.mcss is None: raise ValueError("method 'mcss' trains and evaluates candidates with the Trainer: add "
@@ -167,11 +200,13 @@ class RandPruneCallback(TrainerCallback):
         self.params = prunable_parameters(model, c.targets, c.ignore)
         epochs = state.num_train_epochs if args.max_steps > 0 else args.num_train_epochs  # the state's is rounded up
         self.at = c.prune_steps(state.max_steps / epochs)
-        saved = Path(args.output_dir)/f"checkpoint-{state.global_step}"/MASK_FILE
-        if state.global_step and saved.exists():  # resume_from_checkpoint: the weights are restored, the masks too
-            self.masks = load_masks(saved)
+        if late := [k for k, s in enumerate(self.at, 1) if s > state.max_steps]:
+            _log.warning(f"RandPruneCallback: stage(s) {late} prune after step {self.at[late[0] - 1]}, but the run ends at step "
+                         f"{state.max_steps}: they will never happen (the run ends at sparsity {c.stages[late[0] - 2] if late[0] > 1 else 0})")
+        if state.global_step and any(s <= state.global_step for s in self.at):  # resumed after a stage: its masks are back
+            self.masks = _resumed_masks(self.params, optimizer, Path(args.output_dir)/f"checkpoint-{state.global_step}")
             apply_masks(model, self.masks)
-        if state.global_step == 0: self.on_step_end(args, state, control, model=model, **kwargs)  # a stage at step 0
+        if state.global_step == 0: self.on_step_end(args, state, control, model=model, optimizer=optimizer, **kwargs)  # a stage at step 0
 
     def _next_masks(self, stage:int):
         "The masks of `stage`, sampled (or selected by MCSS) within the current ones from the current weights."
@@ -187,7 +222,9 @@ class RandPruneCallback(TrainerCallback):
         k = self.at.index(state.global_step) + 1
         self.masks, winner = self._next_masks(k)
         apply_masks(model, self.masks)
-        if optimizer is not None: mask_optimizer_state(optimizer, model, self.masks)
+        if optimizer is not None:
+            mask_optimizer_state(optimizer, model, self.masks)
+            for g in optimizer.param_groups: g[DIGEST_KEY] = masks_digest(self.masks)  # saved in every checkpoint with it
         self.history.append(dict(stage=k, step=state.global_step, sparsity=self.masks.sparsity, **({} if winner is None else {"candidate": winner})))
 
     def on_optimizer_step(self, args, state, control, model=None, **kwargs):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #f573cd18
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, os, sys
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
@@ -90,6 +90,19 @@ def _ablate(grid:str, config:AblateConfig):
                                f"`randprune ablate {grid} --only_analysis true` runs it now)")
     if s["failed"]: sys.exit(1)
 
+def _command(args:argparse.Namespace, argv:list[str]):
+    "Run the parsed command."
+    if args.command == "report": report(*args.run); return
+    if args.command == "export": print(f"export: {export_pruned(args.run, args.out)}"); return
+    if args.command == "notebooks": print("\n".join(map(str, copy_notebooks(args.dir)))); return
+    configs = configs_from_args(args, *COMMANDS[args.command][0], explicit=given_flags(argv))
+    if getattr(args, "show_config", False): print(json.dumps(resolved(**prune_sections(*configs)), indent=1)); return
+    if args.command == "masks": run_demo(*configs); return
+    if args.command == "ablate": return _ablate(args.grid, configs[0])
+    metrics = (finetune if args.command == "finetune" else prune)(*configs)
+    if is_main_process(): print(f"{args.command}: {configs[-1].out}  " + "  ".join(
+        f"{key} {k} {v:.4f}" for key in ("teacher_dev", "dev") for k, v in metrics.get(key, {}).items()))
+
 def main(argv:list[str]|None=None):
     "The `randprune` command line."
     ap = argparse.ArgumentParser(prog="randprune", description="Randomized pruning-mask generation and selection for transformers.")
@@ -105,16 +118,10 @@ def main(argv:list[str]|None=None):
     argv = sys.argv[1:] if argv is None else argv
     args = ap.parse_args(argv)
     try:
-        if args.command == "report": report(*args.run); return
-        if args.command == "export": print(f"export: {export_pruned(args.run, args.out)}"); return
-        if args.command == "notebooks": print("\n".join(map(str, copy_notebooks(args.dir)))); return
-        configs = configs_from_args(args, *COMMANDS[args.command][0], explicit=given_flags(argv))
-        if getattr(args, "show_config", False): print(json.dumps(resolved(**prune_sections(*configs)), indent=1)); return
-        if args.command == "masks": run_demo(*configs); return
-        if args.command == "ablate": return _ablate(args.grid, configs[0])
-        metrics = (finetune if args.command == "finetune" else prune)(*configs)
-        if is_main_process(): print(f"{args.command}: {configs[-1].out}  " + "  ".join(
-            f"{key} {k} {v:.4f}" for key in ("teacher_dev", "dev") for k, v in metrics.get(key, {}).items()))
+        _command(args, argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:  # `randprune report RUN | head`: the reader has what it wanted; stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (ValueError, OSError, ImportError) as e:  # bad input: a message, not a traceback
         sys.exit(f"randprune {args.command}: error: {e}")
     except KeyboardInterrupt: sys.exit(f"randprune {args.command}: interrupted; rerun the same command to resume")

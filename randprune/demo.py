@@ -59,7 +59,7 @@ def _short(name:str) -> str:
 def run_demo(config:DemoConfig, sampler:SamplerConfig=SamplerConfig()) -> dict:
     "Run the demo: masks at every stage for the three methods; print and return the reports."
     path = config.model or bundled_minilm()
-    model = load_model(path)
+    model = load_model(path, pretrained=True)
     params = prunable_parameters(model)
     print(f"{type(model).__name__} from {path}: {len(params)} prunable matrices, "
           f"{sum(p.numel() for p in params.values()):,} of {sum(p.numel() for p in model.parameters()):,} weights")

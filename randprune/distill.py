@@ -53,12 +53,12 @@ def distill_loss(
     parts = {}
     if config.attention_weight:
         _check_pairs("attentions", student_out.attentions, teacher_out.attentions)
-        parts["attention"] = sum(F.mse_loss(s, t.detach()) for s, t in zip(student_out.attentions, teacher_out.attentions))
+        parts["attention"] = sum(F.mse_loss(s.float(), t.detach().float()) for s, t in zip(student_out.attentions, teacher_out.attentions))
     if config.hidden_weight:
         _check_pairs("hidden_states", student_out.hidden_states, teacher_out.hidden_states)
-        parts["hidden"] = sum(F.mse_loss(s, t.detach()) for s, t in zip(student_out.hidden_states, teacher_out.hidden_states))
+        parts["hidden"] = sum(F.mse_loss(s.float(), t.detach().float()) for s, t in zip(student_out.hidden_states, teacher_out.hidden_states))
     if config.logit_weight:
-        s, t = student_out.logits, teacher_out.logits.detach()
+        s, t = student_out.logits.float(), teacher_out.logits.detach().float()  # under bf16 autocast too: losses in fp32
         if s.shape[-1] == 1:  # regression: MSE to the label
             if labels is None: raise ValueError("regression distillation needs the labels")
             parts["logit"] = F.mse_loss(s.squeeze(-1), labels.to(s.dtype))

@@ -4,8 +4,9 @@
 
 # %% ../nbs/07_experiment.ipynb #9205e696
 from __future__ import annotations
-import difflib, time
+import difflib, time, types
 from dataclasses import MISSING, dataclass, fields, replace
+from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 import pandas as pd
 from pathlib import Path
@@ -20,9 +21,9 @@ from .train import TrainConfig
 
 # %% auto #0
 __all__ = ['EXPERIMENT_CONFIGS', 'SMALL_TASKS_VALIDATION', 'LARGE_TASKS', 'RECIPES', 'RECIPE_SOURCES', 'TEACHER_WAIT_S',
-           'TeacherConfig', 'parameter_names', 'parameter_defaults', 'check_parameters', 'parameters_source',
-           'paper_recipe', 'with_recipe', 'recipe_table', 'fill_templates', 'teacher_run', 'experiment_configs',
-           'run_experiment']
+           'TeacherConfig', 'parameter_names', 'parameter_defaults', 'check_parameters', 'check_types',
+           'parameters_source', 'paper_recipe', 'with_recipe', 'recipe_table', 'fill_templates', 'teacher_run',
+           'experiment_configs', 'run_experiment']
 
 # %% ../nbs/07_experiment.ipynb #66ed395e
 @dataclass
@@ -69,9 +70,38 @@ def check_parameters(
     "Refuse unknown parameter names, suggesting the closest known ones."
     known = parameter_names() if known is None else known
     bad = [k for k in params if k not in known]
-    if not bad: return
+    if not bad: return check_types(params)
     hints = [f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, known, 1)) else "") for k in bad]
     raise ValueError(f"unknown parameter{'s' * (len(bad) > 1)} {', '.join(hints)}; known parameters: {', '.join(known)}")
+
+# %% ../nbs/07_experiment.ipynb #92f3b494
+def _fits(value, hint, default) -> bool:
+    "Whether `value` is of type `hint` (a list: its elements of the default's element type; an int is a float)."
+    number = lambda v, t: isinstance(v, t) and not isinstance(v, bool)
+    if get_origin(hint) is Literal: return True  # the config names the choices (`check_choice`)
+    if get_origin(hint) in (Union, types.UnionType): return any(_fits(value, h, default) for h in get_args(hint))
+    if hint is type(None): return value is None
+    if hint is bool: return isinstance(value, bool)
+    if hint is int: return number(value, int)
+    if hint is float: return number(value, (int, float))
+    if hint is str: return isinstance(value, str)
+    if hint is list or get_origin(hint) is list:
+        elem = type(default[0]) if default else None
+        return isinstance(value, (list, tuple)) and (elem is None or all(_fits(v, elem, None) for v in value))
+    return True
+
+def check_types(
+    params:dict, # name -> value (known names)
+    configs:tuple=EXPERIMENT_CONFIGS, # config dataclasses
+):
+    "Refuse a parameter whose value is not of its field's type (before any run starts), naming it and the type."
+    defaults = parameter_defaults(configs)
+    for cls in configs:
+        hints = get_type_hints(cls)
+        for f in fields(cls):
+            if f.name in params and not _fits(params[f.name], hints[f.name], defaults[f.name]):
+                want = getattr(hints[f.name], "__name__", None) or str(hints[f.name]).replace("typing.", "")
+                raise ValueError(f"parameter {f.name}: {params[f.name]!r} is not of type {want} (default: {defaults[f.name]!r})")
 
 # %% ../nbs/07_experiment.ipynb #b7600a62
 def _comment(doc:str) -> str:

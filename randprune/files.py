@@ -12,31 +12,54 @@ from .core import to_json
 from .dist import is_main_process
 
 # %% auto #0
-__all__ = ['write_atomically', 'write_json', 'read_jsonl', 'append_jsonl']
+__all__ = ['MARKER', 'LOCK', 'write_atomically', 'write_json', 'read_jsonl', 'append_jsonl', 'made_as', 'check_output',
+           'claim_output']
 
 # %% ../nbs/00a_files.ipynb #7bbcfba5
 def _remove(path:Path):
     if path.is_dir(): shutil.rmtree(path, ignore_errors=True)
     elif path.exists(): path.unlink()
 
+def _umask() -> int:
+    mask = os.umask(0o22); os.umask(mask)
+    return mask
+
+def _fsync(path:Path):
+    "Flush file or folder `path` to the disk."
+    fd = os.open(path, os.O_RDONLY)
+    try: os.fsync(fd)
+    finally: os.close(fd)
+
+def _durable(path:Path):
+    "Give `path` (a file, or a folder and all in it) the permissions the umask allows, as `open` does, and flush it to disk."
+    mask = _umask()
+    for p in [*path.rglob("*"), path] if path.is_dir() else [path]:  # a folder after its files
+        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)  # some writers (safetensors) make files 0600
+        _fsync(p)
+
+def _failed(path:Path, e:Exception) -> OSError:
+    free = shutil.disk_usage(path.parent).free / 2**20
+    reason = (str(e).strip().splitlines() or [type(e).__name__])[-1][:200]
+    return OSError(f"could not write {path} ({reason}; {free:,.0f} MiB free on that disk): nothing was lost; "
+                   "make room and rerun the same command to resume")
+
 def write_atomically(
     path:str|Path, # the file or folder to (re)write
     write:Callable[[Path], object], # write(tmp) writes that file or folder at `tmp`
 ) -> Path:
-    "Write `path` through `path.tmp`, renamed into place when complete; a failed write leaves nothing behind and says so in one line."
+    "Write `path` through `path.tmp`, flushed to disk and renamed into place when complete; a failed write leaves nothing behind."
     path = Path(path)
     if not is_main_process(): return path  # one writer per run folder
-    tmp = path.with_name(path.name + ".tmp")
+    tmp, old = path.with_name(path.name + ".tmp"), path.with_name(path.name + ".old")
     _remove(tmp)
-    try: write(tmp)
+    try: write(tmp); _durable(tmp)
     except Exception as e:  # ENOSPC/EFBIG arrive as OSError, torch's RuntimeError or safetensors' SafetensorError
         _remove(tmp)
-        free = shutil.disk_usage(path.parent).free / 2**20
-        reason = (str(e).strip().splitlines() or [type(e).__name__])[-1][:200]
-        raise OSError(f"could not write {path} ({reason}; {free:,.0f} MiB free on that disk): nothing was lost; "
-                      "make room and rerun the same command to resume") from None
-    _remove(path)  # a folder is replaced whole
+        raise _failed(path, e) from None
+    if path.is_dir(): _remove(old); os.replace(path, old)  # a folder is replaced whole: set aside, then swapped in
     os.replace(tmp, path)
+    _fsync(path.parent)  # the rename itself survives a power loss
+    _remove(old)
     return path
 
 # %% ../nbs/00a_files.ipynb #ab2efeef
@@ -75,3 +98,50 @@ def append_jsonl(
             if f.read(1) != b"\n": f.seek(0); f.truncate(f.read().rfind(b"\n") + 1)
         f.seek(0, os.SEEK_END)
         f.write((to_json(row) + "\n").encode())
+
+# %% ../nbs/00a_files.ipynb #0b0e92f5
+MARKER = ".randprune.json" # in every folder randprune makes as a whole (run folders, exports): {"kind": ...}
+LOCK = ".lock" # held by the process using a run folder (`runs.lock_run`)
+
+def made_as(
+    folder:Path, # a folder
+    legacy:Callable[[Path], bool]|None=None, # recognises a folder randprune made before it wrote markers
+    kind:str="", # the kind `legacy` recognises
+) -> str|None:
+    "The kind of randprune folder `folder` is (its `MARKER`, or `legacy`'s), or None."
+    try: return json.loads((folder/MARKER).read_text())["kind"]
+    except (OSError, ValueError, KeyError, TypeError): pass
+    return kind if legacy is not None and legacy(folder) else None
+
+def _overlap(out:Path, inputs:dict, nested_ok:bool):
+    "Refuse an `out` that is one of `inputs` or contains one (unless in a randprune folder of its own, where `nested_ok`)."
+    for flag, given in inputs.items():
+        if not given or not Path(given).exists(): continue
+        p = Path(given).resolve()
+        if p == out: raise ValueError(f"{out} is also the {flag} folder: an output is never an input; choose another --out")
+        own = nested_ok and any(made_as(q) for q in p.parents if out in q.parents)
+        if out in p.parents and not own:
+            raise ValueError(f"{out} contains the {flag} folder {p}: writing there could destroy it; choose another --out")
+
+def check_output(
+    out:str|Path, # the folder a command writes
+    kind:str, # what randprune makes there ("run", "export")
+    inputs:dict|None=None, # flag -> a path the command reads
+    legacy:Callable[[Path], bool]|None=None, # recognises an older randprune folder of `kind` without a marker
+    nested_ok:bool=False, # an input may lie in a randprune folder of its own inside `out`
+):
+    "Refuse `out` unless it is new, empty or a randprune `kind` folder, and neither an input nor a folder holding one."
+    path = Path(out).resolve()
+    _overlap(path, inputs or {}, nested_ok)
+    if path.exists() and not path.is_dir(): raise ValueError(f"{out} is a file, not a folder: choose another --out")
+    if path.is_dir() and any(p.name not in (MARKER, LOCK) for p in path.iterdir()) and made_as(path, legacy, kind) != kind:
+        raise ValueError(f"{out} holds files randprune did not write as a {kind} folder (no {MARKER}): nothing was changed; "
+                         "choose a new or empty folder")
+
+def claim_output(out:str|Path, kind:str, **kwargs) -> Path:
+    "`check_output`, then create `out` (if new) with its `MARKER`; `out`."
+    check_output(out, kind, **kwargs)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if made_as(out) != kind: write_json(out/MARKER, dict(kind=kind))
+    return out

@@ -15,9 +15,10 @@ from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, deri
                             sparsity_report)
 from .dist import check_same_masks, is_main_process
 from .files import write_atomically, write_json
+from .machine import machine_info, resolve_precision
 from .data import DataConfig, get_task, load_glue, tokenize
 from .distill import DistillConfig
-from .runs import (check_pair, finished_run, load_model, load_tokenizer, resolved, resume,
+from .runs import (check_model_folder, check_pair, finished_run, load_model, load_tokenizer, resolved, resume,
                             save_checkpoint, start_run, unlock_run)
 from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState, select_masks
@@ -87,19 +88,22 @@ def _save_final(out:Path, model, tokenizer):
 def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress:bool=True) -> dict:
     "Fine-tune a pretrained model on a GLUE task; write the best model to `OUT/final` and `OUT/metrics.json`."
     progress = progress and is_main_process()
-    config = resolved(data=data, train=training, finetune=run)
-    if (done := finished_run(run.out, config)) is not None: return done
-    task, path = get_task(data.task), run.model or bundled_minilm()
+    training = replace(training, mixed_precision=resolve_precision(training.mixed_precision))  # `auto`, as it runs here
+    config, path = resolved(data=data, train=training, finetune=run), run.model or bundled_minilm()
+    inputs = dict(model=path, tokenizer=data.tokenizer, glue_dir=data.glue_dir)  # never written: --out is none of them
+    if (done := finished_run(run.out, config, inputs)) is not None: return done
+    task = get_task(data.task)
+    check_model_folder(path)  # what a folder that is no model is, before its tokenizer is looked for
     tokenizer = load_tokenizer(data.tokenizer or path)
     ds = _data(data, tokenizer)  # bad data fails here, before the model is loaded and the run folder exists
-    model = load_model(path, task.num_labels, derive_seed(training.seed, "init"))
+    model = load_model(path, task.num_labels, derive_seed(training.seed, "init"), pretrained=True)
     check_pair(model, tokenizer, data.max_seq_length, path)
-    out = start_run(run.out, config)
+    out = start_run(run.out, config, inputs)
     res = train(model, ds, tokenizer, task, training, epochs=run.epochs, seed=derive_seed(training.seed, "finetune"),
                 log=out/"log.jsonl", log_extra=dict(step_name="finetune"), desc="fine-tune", progress=progress)
     dev = evaluate(model, make_loader(ds["dev"], tokenizer, training.eval_batch_size), task)
     _save_final(out, model, tokenizer)
-    metrics = dict(task=task.name, validation_best=res.best, dev=dev, seconds=res.seconds)
+    metrics = dict(task=task.name, validation_best=res.best, dev=dev, seconds=res.seconds, machine=machine_info(training.mixed_precision))
     write_json(out/"metrics.json", metrics)
     unlock_run(out)
     return metrics
@@ -161,9 +165,12 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
           run:PruneConfig, progress:bool=True) -> dict:
     "Prune the teacher stage by stage into run folder `run.out`; resumable. Returns the final metrics."
     progress = progress and is_main_process()
+    training = replace(training, mixed_precision=resolve_precision(training.mixed_precision))  # `auto`, as it runs here
     config = resolved(**prune_sections(data, training, sampler, selection, distill, run))
-    if (finished := finished_run(run.out, config)) is not None: return finished
+    inputs = dict(teacher=run.teacher, tokenizer=data.tokenizer, glue_dir=data.glue_dir)  # never written: --out is none of them
+    if (finished := finished_run(run.out, config, inputs)) is not None: return finished
     task = get_task(data.task)
+    check_model_folder(run.teacher)  # what a folder that is no model is, before its tokenizer is looked for
     tokenizer = load_tokenizer(data.tokenizer or run.teacher)
     ds = _data(data, tokenizer)  # bad input fails here, before the models are loaded and the run folder exists
     teacher, student = load_model(run.teacher, task.num_labels).eval(), load_model(run.teacher, task.num_labels)
@@ -171,7 +178,7 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
     ctx = SelectionContext(student, make_optimizer(student, training), prunable_parameters(student, run.targets, run.ignore),
                            {"train": ds["train"], "validation": ds["validation"]}, tokenizer, task, training, sampler,
                            selection, training.seed, Objective(run.loss, teacher, distill))
-    out = start_run(run.out, config)
+    out = start_run(run.out, config, inputs)
     dev_loader = make_loader(ds["dev"], tokenizer, training.eval_batch_size)
     done, masks, last = resume(out, student, ctx.optimizer)
     history = last["history"] if last else []
@@ -184,19 +191,21 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
                             candidates=candidates, validation_best=best, dev=evaluate(student, dev_loader, task),
                             seconds=time.perf_counter() - start))
         save_checkpoint(out/"checkpoints"/f"step-{step.index:02d}", student, masks, ctx.optimizer, dict(history=history))
-    return _finish(out, student, tokenizer, masks, task, teacher_dev, history, majority_rate(task, ds["dev"]["labels"]))
+    return _finish(out, student, tokenizer, masks, task, teacher_dev, history, majority_rate(task, ds["dev"]["labels"]),
+                   machine_info(training.mixed_precision))
 
 def majority_rate(task, labels:list) -> float|None:
     "The dev accuracy of always predicting the most frequent class (None for regression): the collapse line."
     return None if task.labels is None else max(labels.count(c) for c in set(labels)) / len(labels)
 
-def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, majority:float|None) -> dict:
+def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, majority:float|None, machine:dict) -> dict:
     "Write `final/`, the masks and `metrics.json` (with the sparsity table); the metrics."
     _save_final(out, student, tokenizer)
     if masks: write_atomically(out/"masks.safetensors", lambda tmp: save_masks(masks, tmp, {"task": task.name}))
     report = sparsity_report(student, masks) if masks else None
     metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], dev_majority=majority, steps=history,
-                   seconds=sum(h["seconds"] for h in history), sparsity=None if report is None else report.to_dict("records"))
+                   seconds=sum(h["seconds"] for h in history), sparsity=None if report is None else report.to_dict("records"),
+                   machine=machine)
     write_json(out/"metrics.json", metrics, default=str)
     unlock_run(out)
     return metrics

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05a_runs.ipynb #97390335
 from __future__ import annotations
-import atexit, json, logging, os, re, shutil
+import atexit, json, logging, os, re, shutil, socket
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
@@ -13,17 +13,17 @@ from safetensors.torch import load_file, save_file
 
 from .core import check_finite, load_masks, save_masks, tiny_bert, to_json
 from .dist import is_main_process, wait_for_everyone
-from .files import write_atomically, write_json
+from .files import LOCK, claim_output, write_atomically, write_json
 from .data import DataConfig, tiny_tokenizer, write_glue_folder
 from .train import TrainConfig
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'TOKENIZER_FILES', 'Resolved', 'resolved',
-           'config_diff', 'completed_steps', 'RunInUse', 'lock_run', 'unlock_run', 'start_run', 'finished_run',
-           'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics', 'load_model',
-           'check_pair', 'load_tokenizer', 'TinyRun', 'tiny_run']
+__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'SPARSE_FILE', 'TOKENIZER_FILES', 'Resolved',
+           'resolved', 'config_diff', 'completed_steps', 'RunInUse', 'lock_run', 'unlock_run', 'start_run',
+           'finished_run', 'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics',
+           'check_model_folder', 'load_model', 'check_pair', 'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
@@ -68,6 +68,7 @@ def _identity(config:dict) -> dict:
     return {k: str(Path(v).resolve()) if k in PATH_FIELDS and isinstance(v, str) and v and Path(v).exists() else _identity(v)
             for k, v in config.items() if k not in NOT_IDENTITY}
 
+# %% ../nbs/05a_runs.ipynb #fb9308e2
 class RunInUse(FileExistsError):
     "The run folder is held by another live randprune process."
 
@@ -77,55 +78,96 @@ def _alive(pid:int) -> bool:
     except PermissionError: return True
     return True
 
+def _started(pid:int) -> str|None:
+    "When process `pid` started (boot id and start time in clock ticks, from /proc), or None where unknown."
+    try: boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError: return None
+    try: return f"{boot}:{Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19]}"
+    except (OSError, IndexError): return None
+
+def _holder(lock:Path) -> dict:
+    "Who holds `lock`: host, pid, start (an older lock holds only a pid; an unreadable one, nothing)."
+    try: text = lock.read_text()
+    except OSError: return {}
+    try: held = json.loads(text)
+    except ValueError: held = None
+    if isinstance(held, int) or held is None: return dict(pid=held if isinstance(held, int) else 0)
+    return held if isinstance(held, dict) else {}
+
+# %% ../nbs/05a_runs.ipynb #e6a010d0
+def _refuse_or_stale(out:Path, held:dict) -> bool:
+    "Raise `RunInUse` if the holder of `out`'s lock may still run; False if it is this process, True if it is stale."
+    pid, host, lock = held.get("pid") or 0, held.get("host", socket.gethostname()), out/LOCK
+    if host != socket.gethostname():
+        raise RunInUse(f"{out} is locked by pid {pid} on host {host}: randprune cannot tell from here whether it still "
+                       f"runs; wait for it, or, if it is gone, delete {lock}")
+    if pid == os.getpid() and held.get("start") in (None, _started(pid)): return False
+    if pid and _alive(pid) and held.get("start") in (None, _started(pid)):
+        raise RunInUse(f"{out} is in use by another randprune process (pid {pid} on this host): wait for it, or use another --out")
+    _log.warning(f"{out}: took over the stale lock of pid {pid} (that process is gone)")
+    return True
+
 def lock_run(out:Path):
     "Hold run folder `out` for this process (until `unlock_run` or exit); refuse it if another live process holds it."
-    lock = out/".lock"
+    lock = Path(out)/LOCK
     for _ in range(2):
-        try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            try: pid = int(lock.read_text() or 0)
-            except (OSError, ValueError): pid = 0
-            if pid == os.getpid(): return
-            if pid and _alive(pid): raise RunInUse(f"{out} is in use by another randprune process (pid {pid}): wait for it, or use another --out") from None
-            lock.unlink(missing_ok=True)  # stale: the process that held it is gone
+            if not _refuse_or_stale(Path(out), _holder(lock)): return
+            lock.unlink(missing_ok=True)
             continue
-        os.write(fd, str(os.getpid()).encode()); os.close(fd)
+        me = dict(host=socket.gethostname(), pid=os.getpid(), start=_started(os.getpid()))
+        os.write(fd, json.dumps(me).encode()); os.close(fd)
         atexit.register(unlock_run, out)
         return
 
 def unlock_run(out:Path):
     "Release run folder `out` if this process holds it."
-    lock = Path(out)/".lock"
-    try:
-        if int(lock.read_text()) == os.getpid(): lock.unlink()
-    except (OSError, ValueError): pass
+    held = _holder(Path(out)/LOCK)
+    if held.get("pid") == os.getpid() and held.get("host", socket.gethostname()) == socket.gethostname():
+        (Path(out)/LOCK).unlink(missing_ok=True)
 
-def start_run(out:str|Path, config:dict) -> Path:
+# %% ../nbs/05a_runs.ipynb #11b233f1
+def _older_run(folder:Path) -> bool:
+    "Whether `folder` is a run folder written before markers: a config.json of sections, or an ablation's params.json."
+    for name, ok in (("config.json", lambda c: all(isinstance(v, dict) for v in c.values())),
+                     ("params.json", lambda c: set(c) == {"labels", "params"})):
+        try: c = json.loads((folder/name).read_text())
+        except (OSError, ValueError): continue
+        if isinstance(c, dict) and c and ok(c): return True
+    return False
+
+def start_run(
+    out:str|Path, # the run folder
+    config:dict, # its resolved config (`resolved`)
+    inputs:dict|None=None, # flag -> a folder the run reads (the run folder is none of them, and holds none)
+) -> Path:
     "Create run folder `out` with `config.json`, or check that an existing one was started with `config`."
     out = Path(out)
     if not is_main_process(): wait_for_everyone(); return out  # the main process creates and checks the folder
     path, defaults = out/"config.json", getattr(config, "defaults", {})
     config = json.loads(to_json(config))  # tuples -> lists, as stored
-    out.mkdir(parents=True, exist_ok=True)
+    claim_output(out, "run", inputs=inputs, legacy=_older_run, nested_ok=True)
     lock_run(out)
     stored = json.loads(path.read_text()) if path.exists() else None
     if stored is not None:  # a field added since the run started takes its default
         stored = {k: {**defaults.get(k, {}), **v} if isinstance(v, dict) else v for k, v in stored.items()}
     diff = config_diff(_identity(stored), _identity(config)) if stored is not None else None
     if diff and (completed_steps(out) or (out/"metrics.json").exists()):
+        why = (" (the precision is part of a run's identity: `auto` resolves to bf16 only on a CPU where bf16 is fast; "
+               "to go on here, give the precision it started with)") if any(d.startswith("train.mixed_precision") for d in diff) else ""
         raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
-                         f"Differences: {'; '.join(diff)}")
+                         f"Differences: {'; '.join(diff)}{why}")
     if diff: _log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
     if diff is None or diff: write_json(path, config)
     wait_for_everyone()  # the other processes go on once the folder is there
     return out
 
-def finished_run(out:str|Path, config:dict) -> dict|None:
+def finished_run(out:str|Path, config:dict, inputs:dict|None=None) -> dict|None:
     "The metrics of run folder `out` if it finished with `config` (a different config is refused), else None."
     if not (Path(out)/"metrics.json").exists(): return None
-    start_run(out, config)
+    start_run(out, config, inputs)
     return read_metrics(out)
-
 
 # %% ../nbs/05a_runs.ipynb #20c3fc6c
 def save_checkpoint(folder:Path, model, masks, optimizer, state:dict):
@@ -158,7 +200,7 @@ def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
     weights = load_file(str(folder/"model.safetensors"))
     check_finite(weights, f"checkpoint {folder}")
     _check_fits(weights, model, folder)
-    saved = torch.load(folder/"training_state.pt", weights_only=False)
+    saved = torch.load(folder/"training_state.pt", weights_only=True)  # tensors and numbers only: no code from a file
     state = json.loads((folder/"state.json").read_text())
     masks = load_masks(folder/"masks.safetensors") if (folder/"masks.safetensors").exists() else None
     model.load_state_dict(weights)
@@ -202,6 +244,7 @@ def read_metrics(
 HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")  # e.g. "bert-base-uncased", "google-bert/bert-base-uncased"
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin") # a model folder has one
+SPARSE_FILE = "model.sparse.safetensors" # a randprune export's weights (not `model.safetensors`: `from_pretrained` must not half-read it)
 
 def _not_a_run_folder(path:str):
     "Refuse a run folder given where its model folder is meant, naming the model folder."
@@ -217,24 +260,55 @@ def _pretrained(cls, path:str, **kw):
     try: return cls.from_pretrained(path, **kw)
     except OSError as e: raise FileNotFoundError(f"no model folder at {path!r}, and the hub could not provide it: {e}") from e
 
+# %% ../nbs/05a_runs.ipynb #587e7858
+def check_model_folder(
+    path:str, # a model folder (or a hub id: not checked here)
+):
+    "Refuse a local folder that holds no model to train, saying what it is (a run folder, an export) or what it lacks."
+    p = Path(path)
+    if not p.is_dir(): return
+    _not_a_run_folder(path)
+    if (p/SPARSE_FILE).exists():
+        raise FileNotFoundError(f"{path} is a randprune export (compact, for inference: randprune.export.load_pruned), not a "
+                                "model to train: give the model folder it was exported from")
+    if not (p/"config.json").exists(): raise FileNotFoundError(f"{path} has no config.json: not a Hugging Face model folder")
+    if not any((p/f).exists() for f in WEIGHT_FILES): raise FileNotFoundError(f"{path} has no weights ({', '.join(WEIGHT_FILES)})")
+
+def _check_loaded(model, info:dict, path:str, pretrained:bool):
+    "Refuse a model whose file lacked weights it needs or held ones it has no place for (a damaged file), naming them."
+    prefix = model.base_model_prefix
+    head = {n for n in model.state_dict() if not n.startswith(f"{prefix}.")} if hasattr(model, prefix) else set()
+    missing = sorted(k for k in info["missing_keys"] if not (pretrained and k in head))  # a pretrained model: a new head
+    unexpected = sorted(info["unexpected_keys"]) if not pretrained else []  # pretrained: its pretraining heads are dropped
+    for what, keys in (("lacks the weights", missing), ("holds weights the model has no place for:", unexpected)):
+        if keys:
+            more = f" (and {len(keys) - 3} more)" if len(keys) > 3 else ""
+            raise ValueError(f"model {path} {what} {', '.join(keys[:3])}{more}: its weights file is damaged or is another "
+                             "model's; nothing was trained")
+
 def load_model(
     path:str, # a model folder or a hub id
     num_labels:int|None=None, # classifier outputs (None: the bare encoder)
     seed:int=0, # seed of a newly initialised classifier head
+    pretrained:bool=False, # a pretrained model (a new head expected, pretraining heads dropped); else every weight must load
 ):
-    "A sequence classifier (or, without `num_labels`, the encoder) from `path`, with eager attention."
+    "A sequence classifier (or, without `num_labels`, the encoder) from `path`, with eager attention; weights verified."
     from transformers import AutoModel, AutoModelForSequenceClassification
-    if num_labels is None: model = _pretrained(AutoModel, path, attn_implementation="eager")
+    check_model_folder(path)
+    kw = dict(attn_implementation="eager", output_loading_info=True)
+    if num_labels is None: model, info = _pretrained(AutoModel, path, **kw)
     else:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            try: model = _pretrained(AutoModelForSequenceClassification, path, num_labels=num_labels, attn_implementation="eager")
+            try: model, info = _pretrained(AutoModelForSequenceClassification, path, num_labels=num_labels, **kw)
             except (RuntimeError, ValueError) as e:  # e.g. a classifier fine-tuned for another label count
                 raise ValueError(f"model {path} does not load as a {num_labels}-label classifier (fine-tuned for another "
                                  f"task?): {str(e).splitlines()[-1][:300]}") from None
+    _check_loaded(model, info, path, pretrained)
     check_finite(model.state_dict(), f"model {path}")
     return model
 
+# %% ../nbs/05a_runs.ipynb #bbd33903
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one will do
 
 def check_pair(

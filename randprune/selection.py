@@ -245,12 +245,21 @@ def select_masks(
     state.restore(ctx.model, ctx.optimizer)
     masks = build(win)  # from the stage's starting weights
     if full:
-        if best is None and best_file and best_file.exists():
-            saved = torch.load(best_file, weights_only=False)
-            best = StageState(state.stage, state.sparsity, state.masks, saved["weights"], saved["optimizer"])
-        if best is None: raise RuntimeError("full selection: the winner's weights were lost; delete the stage's log rows to retrain")
-        best.restore(ctx.model, ctx.optimizer)
+        if best is None and best_file and best_file.exists(): best = _saved_best(best_file, state)
+        if best is None:  # lost or damaged: the winner is trained again (its seed gives it the same weights)
+            logging.getLogger(__name__).warning(f"stage {state.stage}: the winner's trained weights are gone; training it again")
+            evaluate(ctx, state, win, stage_epochs, ctx.training, restore=False)
+        else: best.restore(ctx.model, ctx.optimizer)
     return masks, rows
+
+def _saved_best(path:Path, state:StageState) -> StageState|None:
+    "The winner's trained state saved at `path` (tensors only: no code from a file); a damaged file is set aside."
+    try: saved = torch.load(path, weights_only=True)
+    except Exception as e:
+        path.rename(path.with_name(path.name + ".damaged"))
+        logging.getLogger(__name__).warning(f"{path} is damaged ({type(e).__name__}); set aside as {path.name}.damaged")
+        return None
+    return StageState(state.stage, state.sparsity, state.masks, saved["weights"], saved["optimizer"])
 
 # %% ../nbs/05_selection.ipynb #ac12a909
 def _halving(ctx, state, build, evaluate, progress) -> tuple[MaskSet, list[dict]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, math, time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 import torch
@@ -21,6 +21,7 @@ from .core import MaskEnforcer, NonFiniteError, as_generator, check_choice, deri
 from .files import append_jsonl
 from .data import Task, compute_metrics
 from .distill import DistillConfig, distill_loss
+from .machine import resolve_precision
 
 
 # %% auto #0
@@ -46,7 +47,7 @@ class TrainConfig:
     eval_every:int = 50 # evaluate on the validation split every N steps (and at the end of a run)
     keep_best:bool = True # end a run with its best-validation weights
     early_stopping:int = 0 # stop a run after N evaluations without a better validation score (0 = never)
-    mixed_precision:Precision = "no" # Accelerate mixed precision: "no", "fp16", "bf16", or "auto" (fp16 on a GPU, else none)
+    mixed_precision:Precision = "no" # "no", "fp16", "bf16", or "auto": fp16 on a GPU, bf16 on a CPU where it is fast, else fp32
     seed:int = 0 # base seed of data order and dropout
 
     def __post_init__(self):
@@ -200,13 +201,14 @@ class TrainResult:
     history:list = field(default_factory=list) # every evaluation: step, loss, lr, metrics
     seconds:float = 0. # wall time
 
-def _loop(acc, model, optimizer, scheduler, loader, objective:Objective, evaluator:Evaluator, config:TrainConfig, steps:int, bar):
-    "Run `steps` optimizer steps over `loader` (cycled)."
+def _loop(acc, model, optimizer, scheduler, loader, objective:Objective, evaluator:Evaluator, config:TrainConfig, steps:int, bar,
+          cast:Callable):
+    "Run `steps` optimizer steps over `loader` (cycled), each forward pass under `cast()`."
     step = 0
     model.train()
     while step < steps:
         for batch in loader:
-            with acc.autocast(): loss = objective(model, send_to_device(batch, acc.device))  # both no-ops on a prepared run
+            with cast(): loss = objective(model, send_to_device(batch, acc.device))  # `send_to_device`: a no-op on a prepared run
             acc.backward(loss)
             if config.max_grad_norm: acc.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimizer.step(); scheduler.step(); optimizer.zero_grad()
@@ -239,8 +241,9 @@ def train(
     from accelerate import Accelerator
     start, objective = time.perf_counter(), objective or Objective()
     gpu = torch.cuda.is_available()
-    precision = ("fp16" if gpu else "no") if config.mixed_precision == "auto" else config.mixed_precision
-    acc = Accelerator(mixed_precision=precision, cpu=not gpu)
+    precision = resolve_precision(config.mixed_precision, gpu)
+    acc = Accelerator(mixed_precision="no" if precision == "bf16" else precision, cpu=not gpu)  # its precision is one per process
+    cast = (lambda: torch.autocast(acc.device.type, dtype=torch.bfloat16)) if precision == "bf16" else acc.autocast
     torch.manual_seed(derive_seed(seed, "dropout"))
     loader = make_loader(data["train"], tokenizer, config.batch_size, derive_seed(seed, "order"), config.group_by_length)
     evaluator = Evaluator(make_loader(data["validation"], tokenizer, config.eval_batch_size), task, config, log, log_extra)
@@ -254,7 +257,7 @@ def train(
         steps = math.ceil(steps / acc.num_processes)  # data-parallel: each step takes one batch per process (the scheduler advances per process)
     objective.prepare(acc)
     bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
-    try: _loop(acc, prepared, opt, sched, loader, objective, evaluator, config, steps, bar)
+    try: _loop(acc, prepared, opt, sched, loader, objective, evaluator, config, steps, bar, cast)
     except NonFiniteError as e: raise NonFiniteError(f"{desc}: {e}") from None  # which stage or candidate
     finally:
         bar.close()

@@ -11,30 +11,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from conftest import STAGES, TRAIN, fails
 from randprune.cli import main
-from randprune.runs import tiny_run
 
-TRAIN = ["--max_seq_length", "16", "--lr", "3e-3", "--batch_size", "16", "--eval_every", "5"]
-STAGES = ["--method", "deterministic", "--warmup_epochs", "0", "--stage_epochs", "0.5", "--stages", "0.5", "0.75"]
-
-
-def fails(argv, capsys) -> str:
-    "The one-line message `randprune ARGV` exits with (it must exit non-zero, and print no traceback)."
-    with pytest.raises(SystemExit) as e: main(argv)
-    assert e.value.code not in (0, None), f"{argv} exited {e.value.code}"
-    msg = str(e.value.code)
-    assert "Traceback" not in msg + capsys.readouterr().err and "\n" not in msg.strip(), msg
-    return msg
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    "A tiny model, synthetic SST-2, and a fine-tuned tiny teacher."
-    d = tmp_path_factory.mktemp("faults")
-    t = tiny_run(d)
-    data = ["--task", "sst2", "--glue_dir", t.data.glue_dir]
-    main(["finetune", *data, *TRAIN, "--model", t.model, "--epochs", "1", "--out", str(d/"dense")])
-    return d, data
+pytestmark = pytest.mark.slow  # every test here trains a tiny model end to end
 
 
 def nan_teacher(tiny) -> Path:
