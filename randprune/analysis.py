@@ -7,11 +7,15 @@ from __future__ import annotations
 import json, math
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from .data import get_task
 from .runs import read_metrics
+
+def _plt():
+    "matplotlib's pyplot, imported when a plot is drawn (`import randprune` and the command line load none)."
+    import matplotlib.pyplot as plt
+    return plt
 
 # %% auto #0
 __all__ = ['steps_table', 'candidates_table', 'plot_candidates', 'plot_trajectory', 'run_report', 'side_by_side', 'finished_runs',
@@ -42,7 +46,7 @@ def plot_candidates(
     ax=None, # matplotlib axes (None: a new figure)
 ):
     "Scatter of the candidates' scores per stage; the winner filled, candidate 0 (deterministic) square."
-    ax = ax or plt.subplots(figsize=(5, 3.5))[1]
+    ax = ax or _plt().subplots(figsize=(5, 3.5))[1]
     t = candidates_table(metrics)
     if t.empty:
         ax.text(.5, .5, "no candidates: this method draws one mask per stage", ha="center", va="center", transform=ax.transAxes)
@@ -63,7 +67,7 @@ def plot_trajectory(
     label:str|None=None, # legend label of the line (None: label the teacher instead)
 ):
     "The main dev metric after each step against compression (log2 axis), the teacher as a dashed line."
-    ax = ax or plt.subplots(figsize=(5, 3.5))[1]
+    ax = ax or _plt().subplots(figsize=(5, 3.5))[1]
     key = get_task(metrics["task"]).main_metric
     t = steps_table(metrics)
     ax.plot(t.compression, t[f"dev_{key}"], "o-", label=label)
@@ -236,7 +240,7 @@ def selection_cost(
 # %% ../nbs/06a_analysis.ipynb #b4f86eb0
 def _task_axes(tasks:list[str]) -> tuple:
     "A figure with one subplot per task, and its axes."
-    fig, axs = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3.5), squeeze=False)
+    fig, axs = _plt().subplots(1, len(tasks), figsize=(4 * len(tasks), 3.5), squeeze=False)
     return fig, axs[0]
 
 def plot_batch(

@@ -105,10 +105,11 @@ def _command(args:argparse.Namespace, argv:list[str]):
 
 def main(argv:list[str]|None=None):
     "The `randprune` command line."
-    ap = argparse.ArgumentParser(prog="randprune", description="Randomized pruning-mask generation and selection for transformers.")
+    ap = argparse.ArgumentParser(prog="randprune", description="Randomized pruning-mask generation and selection for transformers.",
+                                 allow_abbrev=False)
     sub = ap.add_subparsers(dest="command", required=True)
     for name, (classes, doc) in COMMANDS.items():
-        add_config_args(sub.add_parser(name, help=doc, description=doc), *classes)
+        add_config_args(sub.add_parser(name, help=doc, description=doc, allow_abbrev=False), *classes)  # `--cand 4` is no flag
     sub.choices["ablate"].add_argument("grid", help="the grid file (YAML)")
     sub.add_parser("report", help="Print the metrics and sparsity table of finished runs; several side by side.").add_argument("run", nargs="+", help="run folders")
     ex = sub.add_parser("export", help="Write a finished run's model compactly (sparse matrices as values + bitmask); `randprune.export.load_pruned` loads it.")

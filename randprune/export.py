@@ -13,8 +13,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import Tensor, nn
 
-from .files import MARKER, check_output, write_atomically
-from .runs import SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES
+from .files import MARKER, SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES, check_output, write_atomically
 
 # %% auto #0
 __all__ = ['EXPORT_FORMAT', 'PARTS', 'compress', 'decompress', 'export_pruned', 'load_dense', 'load_pruned', 'CSRLinear',

@@ -12,8 +12,8 @@ from .core import to_json
 from .dist import is_main_process
 
 # %% auto #0
-__all__ = ['MARKER', 'LOCK', 'write_atomically', 'write_json', 'read_jsonl', 'append_jsonl', 'made_as', 'check_output',
-           'claim_output']
+__all__ = ['MARKER', 'LOCK', 'WEIGHT_FILES', 'SPARSE_FILE', 'TOKENIZER_FILES', 'write_atomically', 'write_json', 'read_jsonl',
+           'append_jsonl', 'made_as', 'check_output', 'claim_output']
 
 # %% ../nbs/00a_files.ipynb #7bbcfba5
 def _remove(path:Path):
@@ -102,6 +102,9 @@ def append_jsonl(
 # %% ../nbs/00a_files.ipynb #0b0e92f5
 MARKER = ".randprune.json" # in every folder randprune makes as a whole (run folders, exports): {"kind": ...}
 LOCK = ".lock" # held by the process using a run folder (`runs.lock_run`)
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin") # a model folder has one
+SPARSE_FILE = "model.sparse.safetensors" # a randprune export's weights (not `model.safetensors`: `from_pretrained` must not half-read it)
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one will do
 
 def made_as(
     folder:Path, # a folder

@@ -13,17 +13,17 @@ from safetensors.torch import load_file, save_file
 
 from .core import check_finite, load_masks, save_masks, tiny_bert, to_json
 from .dist import is_main_process, wait_for_everyone
-from .files import LOCK, claim_output, write_atomically, write_json
+from .files import LOCK, SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES, claim_output, write_atomically, write_json
 from .data import DataConfig, tiny_tokenizer, write_glue_folder
 from .train import TrainConfig
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'WEIGHT_FILES', 'SPARSE_FILE', 'TOKENIZER_FILES', 'Resolved',
-           'resolved', 'config_diff', 'completed_steps', 'RunInUse', 'lock_run', 'unlock_run', 'start_run',
-           'finished_run', 'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics',
-           'check_model_folder', 'load_model', 'check_pair', 'load_tokenizer', 'TinyRun', 'tiny_run']
+__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'Resolved', 'resolved', 'config_diff', 'completed_steps',
+           'RunInUse', 'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint', 'CheckpointMismatch',
+           'load_checkpoint', 'resume', 'read_metrics', 'check_model_folder', 'load_model', 'check_pair',
+           'load_tokenizer', 'TinyRun', 'tiny_run']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
@@ -243,8 +243,6 @@ def read_metrics(
 # %% ../nbs/05a_runs.ipynb #93c7c9f7
 HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")  # e.g. "bert-base-uncased", "google-bert/bert-base-uncased"
 
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin") # a model folder has one
-SPARSE_FILE = "model.sparse.safetensors" # a randprune export's weights (not `model.safetensors`: `from_pretrained` must not half-read it)
 
 def _not_a_run_folder(path:str):
     "Refuse a run folder given where its model folder is meant, naming the model folder."
@@ -309,8 +307,6 @@ def load_model(
     return model
 
 # %% ../nbs/05a_runs.ipynb #bbd33903
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one will do
-
 def check_pair(
     model, # a loaded model
     tokenizer, # the tokenizer its inputs come from
