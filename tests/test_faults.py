@@ -175,7 +175,7 @@ def test_a_second_process_on_the_same_out_is_refused(tiny, capsys):
     try:
         out.mkdir(); (out/".lock").write_text(str(holder.pid))  # as a running prune into `out` leaves it
         argv = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(out)]
-        assert f"is in use by another randprune process (pid {holder.pid})" in fails(argv, capsys)
+        assert f"is in use by another randprune process (pid {holder.pid} on this host)" in fails(argv, capsys)
     finally: holder.kill(); holder.wait()
     main(argv)  # the holder is gone: its lock is stale, and the run goes ahead
     assert (out/"metrics.json").exists() and not (out/".lock").exists()

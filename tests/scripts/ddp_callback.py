@@ -15,8 +15,9 @@ from randprune.selection import SelectionConfig
 out, method = Path(sys.argv[1]), sys.argv[2]
 tok = tiny_tokenizer()
 ds = tokenize(synthetic_glue("sst2", n_train=96), tok, 16)
+selection = SelectionConfig(candidates=3, emep_epochs=.5, emep_eval_every=2, score_last=2, score="loss")
 cb = RandPruneCallback(CallbackConfig(stages=[.5, .75], warmup_steps=2, stage_steps=3, method=method),
-                       selection=SelectionConfig(candidates=3, emep_epochs=.5, emep_eval_every=2, score_last=2, score="loss"))
+                       selection=selection if method == "mcss" else None)  # settings a method ignores are refused
 args = TrainingArguments(str(out/"trainer"), max_steps=10, per_device_train_batch_size=4, gradient_accumulation_steps=2,
                          learning_rate=3e-3, save_strategy="no", logging_strategy="no", report_to=[], use_cpu=True,
                          ddp_backend="gloo", seed=0, disable_tqdm=True)
