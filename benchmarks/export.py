@@ -16,12 +16,13 @@ from pathlib import Path
 
 import torch
 
-from randprune.core import apply_masks, bundled_minilm, prunable_parameters, tiny_bert
+from randprune.core import apply_masks, bundled_minilm, prunable_parameters
+from randprune.testing import tiny_bert
 from randprune.export import SPARSE_FILE, compress, export_pruned, load_dense, load_pruned, sparse_kernels
 from randprune.files import write_json
 from randprune.runs import load_model, load_tokenizer
 from randprune.sampling import sample_masks
-from randprune.data import tiny_tokenizer
+from randprune.testing import tiny_tokenizer
 
 SPARSITY = 0.9375  # 16x (the default; --sparsity)
 GOAL = 1 / 6  # the prunable matrices' exported size over their dense size

@@ -23,7 +23,7 @@ import yaml
 from randprune.core import bundled_minilm
 from randprune.files import read_jsonl, write_json
 from randprune.pipeline import FinetuneConfig, finetune
-from randprune.runs import tiny_run
+from randprune.testing import tiny_run
 
 TARGET = 1.7  # selection speed-up wanted from 2 processes
 NOISE = 0.1  # ratios within 10% of 1 are not a difference on these shared machines

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import torch
 
-from randprune.core import bundled_minilm, derive_seed, prunable_parameters, tiny_bert
+from randprune.core import bundled_minilm, derive_seed, prunable_parameters
+from randprune.testing import tiny_bert
 from randprune.machine import bf16_speedup, machine_info, resolve_precision
-from randprune.data import DataConfig, get_task, load_glue, synthetic_glue, tiny_tokenizer, tokenize
+from randprune.data import DataConfig, get_task, load_glue, tokenize
+from randprune.testing import synthetic_glue, tiny_tokenizer
 from randprune.distill import distill_loss
 from randprune.runs import load_model, load_tokenizer
 from randprune.sampling import sample_masks
@@ -98,7 +100,7 @@ def imp_runs(smoke: bool) -> dict:
     from randprune.distill import DistillConfig
     from randprune.sampling import SamplerConfig
     from randprune.selection import SelectionConfig
-    from randprune.runs import tiny_run
+    from randprune.testing import tiny_run
     root = Path("runs/bench-precision" + ("-smoke" if smoke else ""))
     if smoke:
         t = tiny_run(root/"inputs")

@@ -16,26 +16,9 @@ from safetensors.torch import save_file
 from torch import Tensor, nn
 
 # %% auto #0
-__all__ = ['TINY_BERT', 'BERT_TARGETS', 'MASKS_FORMAT', 'tiny_bert', 'derive_seed', 'as_generator', 'check_choice',
-           'bundled_minilm', 'NonFiniteError', 'check_finite', 'to_json', 'prunable_parameters', 'MaskSet',
-           'apply_masks', 'mask_optimizer_state', 'MaskEnforcer', 'sparsity_report', 'hamming_distance',
-           'kept_difference', 'save_masks', 'load_masks']
-
-# %% ../nbs/00_core.ipynb #30c25a88
-TINY_BERT = dict(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                 intermediate_size=64, max_position_embeddings=64)
-
-def tiny_bert(
-    num_labels:int=2, # classifier outputs (1 = regression)
-    seed:int=0, # seed of the random initialisation
-    **overrides, # `BertConfig` fields that replace `TINY_BERT`'s
-) -> nn.Module:
-    "A tiny randomly initialised `BertForSequenceClassification` (no download)."
-    from transformers import BertConfig, BertForSequenceClassification
-    config = BertConfig(**{**TINY_BERT, **overrides}, num_labels=num_labels)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return BertForSequenceClassification(config)
+__all__ = ['BERT_TARGETS', 'MASKS_FORMAT', 'derive_seed', 'as_generator', 'check_choice', 'bundled_minilm', 'NonFiniteError',
+           'check_finite', 'to_json', 'prunable_parameters', 'MaskSet', 'apply_masks', 'mask_optimizer_state',
+           'MaskEnforcer', 'sparsity_report', 'hamming_distance', 'kept_difference', 'save_masks', 'load_masks']
 
 # %% ../nbs/00_core.ipynb #7f2b5138
 def derive_seed(

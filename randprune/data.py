@@ -15,8 +15,7 @@ from datasets import Dataset, DatasetDict
 from .core import NonFiniteError, as_generator
 
 # %% auto #0
-__all__ = ['GLUE_TASKS', 'Task', 'get_task', 'compute_metrics', 'read_glue_tsv', 'DataConfig', 'load_glue', 'tokenize',
-           'tiny_tokenizer', 'synthetic_glue', 'write_glue_folder']
+__all__ = ['GLUE_TASKS', 'Task', 'get_task', 'compute_metrics', 'read_glue_tsv', 'DataConfig', 'load_glue', 'tokenize']
 
 # %% ../nbs/01_data.ipynb #38549d3e
 @dataclass(frozen=True)
@@ -175,59 +174,3 @@ def tokenize(
         out = tokenizer(batch["text_a"], batch.get("text_b"), truncation=True, max_length=max_seq_length)
         return {**out, "labels": batch["label"]}
     return ds.map(enc, batched=True, remove_columns=ds["train"].column_names)
-
-def tiny_tokenizer():
-    "A character-level WordPiece tokenizer for tests (lower-case ASCII; vocabulary < 128)."
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    chars = [chr(c) for c in range(33, 127) if not chr(c).isupper()]
-    vocab = {t: i for i, t in enumerate(special + chars + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz"])}
-    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]",
-                                   model_input_names=["input_ids", "token_type_ids", "attention_mask"])
-
-# %% ../nbs/01_data.ipynb #a157c4af
-def synthetic_glue(
-    task:str="sst2", # task whose columns and labels to mimic
-    n_train:int=64, # training examples (before the validation split)
-    n_dev:int=32, # dev examples
-    seed:int=0, # seed of the words and labels
-) -> DatasetDict:
-    "Tiny invented data in a task's format, for tests: the label is learnable from the words."
-    task, g = get_task(task), np.random.default_rng(seed)
-    words = ["good", "great", "glad", "bad", "bleak", "bitter"]  # the first letter (a token of its own) tells the label
-    def split(n):
-        y = g.integers(0, 2, n)
-        text = [" ".join(g.choice(words[:3] if c else words[3:], 4)) for c in y]
-        label = (y * 4.0 + 0.5).tolist() if task.labels is None else [int(c) % task.num_labels for c in y]
-        cols = dict(text_a=text, label=label)
-        if len(task.text_cols) == 2: cols["text_b"] = [" ".join(g.choice(words, 3)) for _ in y]
-        return Dataset.from_dict(cols)
-    return DatasetDict(train=split(n_train), validation=split(max(n_train // 4, 2)), dev=split(n_dev))
-
-# %% ../nbs/01_data.ipynb #248b0f90
-def write_glue_folder(
-    folder:str|Path, # GLUE root to write `TASK/train.tsv` and `TASK/dev.tsv` under
-    task:str="sst2", # task whose layout to write
-    **kwargs, # passed to `synthetic_glue`
-) -> Path:
-    "Write synthetic data for `task` in the GLUE folder layout; return `folder`."
-    t, ds = get_task(task), synthetic_glue(task, **kwargs)
-    (Path(folder)/t.folder).mkdir(parents=True, exist_ok=True)
-    header = list(t.header or (*t.text_cols, t.label_col))
-    for fname, parts in (("train.tsv", ("train", "validation")), (t.dev_file, ("dev",))):
-        lines = [] if t.header else ["\t".join(header)]
-        for part in parts:
-            for ex in ds[part]:
-                row = dict(zip(t.text_cols, (ex["text_a"], ex.get("text_b"))))
-                row[t.label_col] = str(ex["label"]) if t.labels is None else t.labels[ex["label"]]
-                lines.append("\t".join(row.get(c, "x") for c in header))
-        (Path(folder)/t.folder/fname).write_text("\n".join(lines) + "\n")
-    return Path(folder)

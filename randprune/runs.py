@@ -11,11 +11,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from .core import check_finite, load_masks, save_masks, tiny_bert, to_json
+from .core import check_finite, load_masks, save_masks, to_json
 from .dist import is_main_process, wait_for_everyone
 from .files import LOCK, SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES, claim_output, write_atomically, write_json
-from .data import DataConfig, tiny_tokenizer, write_glue_folder
-from .train import TrainConfig
 
 _log = logging.getLogger(__name__)
 
@@ -23,7 +21,7 @@ _log = logging.getLogger(__name__)
 __all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'HUB_ID', 'Resolved', 'resolved', 'config_diff', 'completed_steps',
            'RunInUse', 'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint', 'CheckpointMismatch',
            'load_checkpoint', 'resume', 'read_metrics', 'check_model_folder', 'load_model', 'check_pair',
-           'load_tokenizer', 'TinyRun', 'tiny_run']
+           'load_tokenizer']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
@@ -328,29 +326,3 @@ def load_tokenizer(path:str):
         raise FileNotFoundError(f"{path} has no tokenizer files ({', '.join(TOKENIZER_FILES)}): save the tokenizer beside "
                                 "the model (tokenizer.save_pretrained(folder)), or name one with --tokenizer")
     return _pretrained(AutoTokenizer, path)
-
-# %% ../nbs/05a_runs.ipynb #45c757ab
-@dataclass
-class TinyRun:
-    "The inputs of a tiny end-to-end run."
-    data:DataConfig # synthetic SST-2 in the GLUE layout
-    training:TrainConfig # settings a tiny model learns with quickly
-    model:str # folder of the tiny pretrained model (with its tokenizer)
-
-    @property
-    def params(self) -> dict:
-        "The flat parameters (experiment notebooks, ablation grids) of this run."
-        return dict(task=self.data.task, glue_dir=self.data.glue_dir, max_seq_length=self.data.max_seq_length,
-                    model=self.model, lr=self.training.lr, batch_size=self.training.batch_size, eval_every=self.training.eval_every)
-
-def tiny_run(
-    folder:str|Path, # where the model and data folders go
-    n_train:int=160, # training examples
-    n_dev:int=32, # dev examples
-) -> TinyRun:
-    "Write a tiny BERT and synthetic SST-2 under `folder`; the configs that use them."
-    folder = Path(folder)
-    write_glue_folder(folder/"glue", "sst2", n_train=n_train, n_dev=n_dev)
-    if not (folder/"base").exists(): tiny_bert().save_pretrained(folder/"base"); tiny_tokenizer().save_pretrained(folder/"base")
-    return TinyRun(DataConfig(task="sst2", glue_dir=str(folder/"glue"), max_seq_length=16),
-                   TrainConfig(lr=3e-3, batch_size=16, eval_every=4), str(folder/"base"))

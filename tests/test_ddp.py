@@ -12,7 +12,7 @@ import pytest
 
 from randprune.data import load_glue
 from randprune.files import read_jsonl
-from randprune.runs import tiny_run
+from randprune.testing import tiny_run
 
 BATCH = 8
 

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from randprune.core import prunable_parameters, tiny_bert
+from randprune.core import prunable_parameters
+from randprune.testing import tiny_bert
 from randprune.core import bundled_minilm
 from randprune.runs import load_model
 

@@ -8,7 +8,7 @@ import yaml
 
 from randprune.experiment import parameter_names, parameters_source
 from randprune.files import read_jsonl
-from randprune.runs import tiny_run
+from randprune.testing import tiny_run
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = ROOT/"nbs"/"experiments"/"prune_glue.ipynb"

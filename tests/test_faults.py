@@ -49,7 +49,7 @@ def test_infinite_learning_rate_stops_at_the_first_non_finite_loss(tiny, capsys)
 
 def test_nan_label_names_file_and_line(tiny, capsys, tmp_path):
     d, _ = tiny
-    from randprune.data import write_glue_folder
+    from randprune.testing import write_glue_folder
     glue = write_glue_folder(tmp_path/"glue", "stsb", n_train=40, n_dev=8)
     f = glue/"STS-B"/"train.tsv"
     lines = f.read_text().splitlines()
@@ -160,7 +160,7 @@ def test_model_and_tokenizer_and_task_must_fit_before_training(tiny, capsys, tmp
     assert "but the model embeds only 128" in fails(["prune", *data, "--teacher", str(big), *common], capsys)
     long = ["prune", *data, "--teacher", str(d/"dense"/"final"), *common, "--max_seq_length", "512"]
     assert "longer than its 64 position embeddings" in fails(long, capsys)
-    from randprune.data import write_glue_folder
+    from randprune.testing import write_glue_folder
     glue = write_glue_folder(tmp_path/"glue", "stsb", n_train=40, n_dev=8)
     stsb = ["prune", "--task", "stsb", "--glue_dir", str(glue), "--teacher", str(d/"dense"/"final"), *common]
     assert "does not load as a 1-label classifier (fine-tuned for another task?)" in fails(stsb, capsys)
@@ -184,7 +184,7 @@ def test_a_second_process_on_the_same_out_is_refused(tiny, capsys):
 def test_a_teacher_replaced_under_an_unfinished_run_is_refused_and_nothing_is_set_aside(tiny, capsys, tmp_path):
     d, data = tiny
     import shutil
-    from randprune.core import tiny_bert
+    from randprune.testing import tiny_bert
     teacher, run = tmp_path/"teacher", tmp_path/"p"
     shutil.copytree(d/"dense"/"final", teacher)
     argv = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(teacher), "--out", str(run)]

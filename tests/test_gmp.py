@@ -3,19 +3,20 @@ cubic schedule's sparsity after every pruning step, nested masks, exact zeros, a
 itself is tested in `nbs/06_pipeline.ipynb`)."""
 import json
 
+import pytest
 import torch
 
+from conftest import TRAIN
 from randprune.cli import main
 from randprune.core import load_masks
 from randprune.pipeline import gmp_sparsities
-from randprune.runs import completed_steps, tiny_run
+from randprune.runs import completed_steps
 
 
-def test_gmp_prunes_on_the_cubic_schedule_with_nested_masks(tmp_path):
-    t = tiny_run(tmp_path)
-    common = ["--task", "sst2", "--glue_dir", t.data.glue_dir, "--max_seq_length", "16", "--lr", "3e-3", "--batch_size", "16"]
-    main(["finetune", *common, "--model", t.model, "--epochs", "1", "--out", str(tmp_path/"dense")])
-    argv = ["prune", *common, "--teacher", str(tmp_path/"dense"/"final"), "--method", "gmp", "--gmp_prunings", "5",
+@pytest.mark.slow
+def test_gmp_prunes_on_the_cubic_schedule_with_nested_masks(tiny, tmp_path):
+    d, data = tiny  # the shared tiny teacher (conftest)
+    argv = ["prune", *data, *TRAIN, "--teacher", str(d/"dense"/"final"), "--method", "gmp", "--gmp_prunings", "5",
             "--stages", "0.5", "0.8", "--stage_epochs", "1", "--warmup_epochs", "0", "--schedule", "constant",
             "--out", str(tmp_path/"gmp")]
     main(argv)

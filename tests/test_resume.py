@@ -13,10 +13,11 @@ from safetensors.torch import load_file
 
 from transformers import BertConfig, BertModel
 
-from randprune.core import TINY_BERT, load_masks
-from randprune.data import tiny_tokenizer, write_glue_folder
+from randprune.core import load_masks
+from randprune.testing import TINY_BERT
+from randprune.testing import tiny_tokenizer, write_glue_folder
 from randprune.pipeline import FinetuneConfig, finetune
-from randprune.runs import tiny_run
+from randprune.testing import tiny_run
 
 pytestmark = pytest.mark.slow  # end-to-end training in subprocesses
 

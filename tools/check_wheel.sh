@@ -14,7 +14,7 @@ V=$work/venv/bin
 "$V/python" -m pip install -q "$work"/dist/randprune-*.whl
 cd "$work" && export PATH="$V:$PATH" && unset PYTHONPATH
 python -c "import randprune, sys; assert randprune.__file__.startswith('$work/venv'), randprune.__file__"
-python -c "import json; from randprune.runs import tiny_run; json.dump(tiny_run('tiny').params, open('tiny.json', 'w'))"
+python -c "import json; from randprune.testing import tiny_run; json.dump(tiny_run('tiny').params, open('tiny.json', 'w'))"
 flags=(--task sst2 --glue_dir tiny/glue --max_seq_length 16 --lr 3e-3 --batch_size 16 --eval_every 5)
 stage=(--warmup_epochs 0 --stage_epochs 0.5 --stages 0.5 0.75)
 randprune finetune "${flags[@]}" --model tiny/base --epochs 1 --out runs/dense

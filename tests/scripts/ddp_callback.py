@@ -8,8 +8,10 @@ import torch
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from randprune.callback import CallbackConfig, RandPruneCallback
-from randprune.core import prunable_parameters, tiny_bert
-from randprune.data import compute_metrics, get_task, synthetic_glue, tiny_tokenizer, tokenize
+from randprune.core import prunable_parameters
+from randprune.testing import tiny_bert
+from randprune.data import compute_metrics, get_task, tokenize
+from randprune.testing import synthetic_glue, tiny_tokenizer
 from randprune.selection import SelectionConfig
 
 out, method = Path(sys.argv[1]), sys.argv[2]
