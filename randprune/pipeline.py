@@ -20,16 +20,19 @@ from .data import DataConfig, get_task, load_glue, tokenize
 from .distill import DistillConfig
 from .runs import (check_model_folder, check_pair, finished_run, load_model, load_tokenizer, resolved, resume,
                             save_checkpoint, start_run, unlock_run)
-from .sampling import PAPER_STAGES, SamplerConfig, check_stages, sample_masks
+from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState, select_masks
 from .train import Loss, Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
 
 # %% auto #0
-__all__ = ['PruneMethod', 'Recipe', 'LastSchedule', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step',
+__all__ = ['Recipe', 'LastSchedule', 'prune_methods', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step',
            'gmp_sparsities', 'plan', 'prune', 'majority_rate']
 
 # %% ../nbs/06_pipeline.ipynb #d05411d4
-PruneMethod = Literal["deterministic", "ensemble", "uniform", "mcss", "gmp"]
+def prune_methods() -> tuple[str, ...]:
+    "What `method` may be: every registered sampler (one mask per stage: `SAMPLERS`), `mcss` (selected among candidates), `gmp`."
+    return (*SAMPLERS.names(), "mcss", "gmp")
+
 Recipe = Literal["custom", "paper"]
 LastSchedule = Literal["same", "linear", "constant"]
 
@@ -48,7 +51,7 @@ class PruneConfig:
     "The pruning schedule and method; the field names are CLI flags."
     teacher:str = "" # the dense fine-tuned model folder: the KD teacher, and the student's initialisation
     out:str = "runs/prune" # run folder
-    method:PruneMethod = "deterministic" # deterministic (IMP), ensemble (one random mask), uniform, mcss (select among candidates), or gmp (gradual magnitude pruning)
+    method:str = field(default="deterministic", metadata=dict(choices=prune_methods)) # a sampler (deterministic = IMP, ensemble, uniform, a plug-in's), mcss (select among candidates), or gmp (gradual magnitude pruning)
     stages:list = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity after each stage (increasing, < 1)
     warmup_epochs:float = 1. # dense distillation before the first stage (0 = none)
     stage_epochs:float = 1. # training after each pruning step (with `early_stopping`: at most)
@@ -61,7 +64,7 @@ class PruneConfig:
 
     def __post_init__(self):
         if not self.teacher: raise ValueError("teacher: the folder of a fine-tuned model is required")
-        check_choice("method", self.method, PruneMethod)
+        if self.method not in prune_methods(): raise ValueError(f"method must be one of {prune_methods()}, got {self.method!r}")
         check_choice("recipe", self.recipe, Recipe)
         check_choice("last_stage_schedule", self.last_stage_schedule, LastSchedule)
         check_stages(self.stages)
@@ -71,9 +74,11 @@ class PruneConfig:
 
 def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig,
                    distill:DistillConfig, run:PruneConfig) -> dict:
-    "The configs a pruning run uses, by section name: the sampler only for random masks, selection only for MCSS."
-    used = dict(data=data, train=training)
-    if run.method in ("ensemble", "mcss"): used["sampler"] = sampler
+    "The configs a pruning run uses, by section name: the sampler's where it has settings, selection only for MCSS."
+    used, drawn = dict(data=data, train=training), selection.candidate_sampler if run.method == "mcss" else run.method
+    if drawn in SAMPLERS:
+        make_sampler(drawn, sampler)  # its settings checked before anything runs
+        if SAMPLERS.get(drawn).Settings is not None or run.method == "mcss": used["sampler"] = sampler
     if run.method == "mcss": used["selection"] = selection
     return dict(used, distill=distill, prune=run)
 

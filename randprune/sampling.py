@@ -7,25 +7,26 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, field, fields
 from fractions import Fraction
-from typing import Callable, Literal
+from typing import Callable, ClassVar, Literal
 
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
 from .core import MaskSet, as_generator, check_choice, derive_seed
+from .registry import Registry
 
 # %% auto #0
-__all__ = ['Method', 'Implementation', 'TieBreak', 'PAPER_STAGES', 'REFERENCE_RATIOS', 'NEWTON_RTOL', 'NEWTON_MAX_STEPS',
-           'SATURATED', 'HIST_BINS', 'BAND_SIGMAS', 'BINOMIAL_CHUNK', 'n_keep', 'n_draws', 'keep_top', 'magnitude_ties',
-           'random_ties', 'deterministic_mask', 'uniform_mask', 'reference_votes', 'inclusion_probabilities',
-           'binomial', 'fast_votes', 'check_ensemble_args', 'ensemble_mask', 'SamplerConfig', 'check_stages',
+__all__ = ['Implementation', 'TieBreak', 'PAPER_STAGES', 'REFERENCE_RATIOS', 'SAMPLERS', 'NEWTON_RTOL', 'NEWTON_MAX_STEPS',
+           'SATURATED', 'HIST_BINS', 'BAND_SIGMAS', 'BINOMIAL_CHUNK', 'n_keep', 'n_draws', 'Sampler', 'keep_top',
+           'magnitude_ties', 'random_ties', 'Deterministic', 'Uniform', 'deterministic_mask', 'uniform_mask',
+           'reference_votes', 'inclusion_probabilities', 'binomial', 'fast_votes', 'check_ensemble_args',
+           'SamplerConfig', 'check_stages', 'Ensemble', 'ensemble_mask', 'make_sampler', 'randomized_samplers',
            'sample_mask', 'sample_masks']
 
 # %% ../nbs/02_sampling.ipynb #6ab2c233
-Method = Literal["deterministic", "ensemble", "uniform"]
 Implementation = Literal["fast", "reference"]
 TieBreak = Literal["magnitude", "random"]
 
@@ -54,24 +55,57 @@ def n_draws(
     return max(math.floor((numel - k) * _decimal(ratio)), 1)
 
 # %% ../nbs/02_sampling.ipynb #e062862a
-def _alive(weight:Tensor, sparsity:float, mask:Tensor|None) -> tuple[Tensor, Tensor, int]:
-    "Flat indices and |w| of the weights `mask` keeps, and k; validates the inputs."
+def _checked_inputs(weight:Tensor, k:int, mask:Tensor|None) -> Tensor:
+    "`mask` (all kept if None) after checking it, `weight` and `k` fit together."
     if mask is None: mask = torch.ones_like(weight, dtype=torch.bool)
     if mask.shape != weight.shape: raise ValueError(f"mask shape {tuple(mask.shape)} != weight shape {tuple(weight.shape)}")
     if mask.dtype != torch.bool: raise TypeError(f"mask must be a bool tensor, got {mask.dtype}")
     if not torch.isfinite(weight).all(): raise ValueError("weight contains NaN or inf values")
-    k = n_keep(weight.numel(), sparsity)
+    if k > (alive := int(mask.sum())):
+        raise ValueError(f"cannot keep {k} weights inside a mask that keeps only {alive}: sparsity must not decrease across stages")
+    return mask
+
+def _alive(weight:Tensor, k:int, mask:Tensor) -> tuple[Tensor, Tensor]:
+    "Flat indices and |w| of the weights `mask` keeps."
     idx = mask.flatten().nonzero().squeeze(1)
-    if k > len(idx):
-        raise ValueError(f"cannot keep {k} weights (sparsity {sparsity}) inside a mask that keeps only {len(idx)}: "
-                         "sparsity must not decrease across stages")
-    return idx, weight.detach().flatten()[idx].abs(), k
+    return idx, weight.detach().flatten()[idx].abs()
 
 def _scatter(idx:Tensor, keep:Tensor, like:Tensor) -> Tensor:
     "The keep-mask shaped like `like` that keeps `idx[keep]`."
     out = torch.zeros(like.numel(), dtype=torch.bool, device=like.device)
     out[idx[keep]] = True
     return out.view(like.shape)
+
+# %% ../nbs/02_sampling.ipynb #8588ae63
+class Sampler:
+    "How a mask's kept weights are chosen; subclass, name it, implement `compute_mask`, and register it in `SAMPLERS`."
+    name:ClassVar[str] = "" # what `--method` calls it
+    randomized:ClassVar[bool] = True # whether its masks depend on the generator (MCSS draws candidates from such samplers)
+    Settings:ClassVar[type|None] = None # a dataclass of its settings (given as `SamplerConfig.options`), or None
+
+    def __init__(self, settings=None): self.settings = settings
+
+    @classmethod
+    def from_config(cls, config:SamplerConfig) -> Sampler:
+        "This sampler with its settings from `config` (a plug-in's: `config.options[name]`, checked against `Settings`)."
+        opts = config.options.get(cls.name, {})
+        if cls.Settings is None:
+            if opts: raise ValueError(f"sampler {cls.name!r} takes no options, got {opts}")
+            return cls()
+        try: return cls(cls.Settings(**opts))
+        except TypeError as e: raise ValueError(f"sampler {cls.name!r}: options {opts} do not fit its settings "
+                                                f"({', '.join(f.name for f in fields(cls.Settings))}): {e}") from None
+
+    def compute_mask(self,
+                     weight:Tensor, # the weight matrix
+                     keep:int, # how many weights to keep
+                     mask:Tensor, # the current keep-mask (bool, shaped like `weight`): keep only inside it
+                     generator:torch.Generator, # the only source of randomness
+                    ) -> Tensor:
+        "The new keep-mask: exactly `keep` of `mask`'s kept weights."
+        raise NotImplementedError
+
+SAMPLERS = Registry("sampler", "randprune.samplers", Sampler) # every sampler, by name
 
 # %% ../nbs/02_sampling.ipynb #944964fa
 def _kth_largest(key:Tensor, k:int) -> Tensor:
@@ -104,14 +138,32 @@ def random_ties(generator:torch.Generator) -> Callable[[Tensor], Tensor]:
     return lambda idx: idx[torch.randperm(len(idx), generator=generator, device=generator.device)]
 
 # %% ../nbs/02_sampling.ipynb #e6a97270
+@SAMPLERS.register
+class Deterministic(Sampler):
+    "The k largest |w| (IMP); equal |w| at the cut go to the lower index."
+    name, randomized = "deterministic", False
+    def compute_mask(self, weight, keep, mask, generator=None):
+        idx, absw = _alive(weight, keep, mask)
+        return _scatter(idx, keep_top(absw, keep), weight)
+
+@SAMPLERS.register
+class Uniform(Sampler):
+    "k weights uniformly at random (the sanity baseline)."
+    name = "uniform"
+    def compute_mask(self, weight, keep, mask, generator):
+        idx, _ = _alive(weight, keep, mask)
+        kept = torch.zeros(len(idx), dtype=torch.bool, device=weight.device)
+        kept[torch.randperm(len(idx), generator=generator, device=weight.device)[:keep]] = True
+        return _scatter(idx, kept, weight)
+
 def deterministic_mask(
     weight:Tensor, # the weight matrix
     sparsity:float, # target sparsity, in [0, 1)
     mask:Tensor|None=None, # current keep-mask (None: all kept)
 ) -> Tensor:
     "Keep the `k` largest |w| inside `mask` (magnitude pruning); equal |w| at the cut go to the lower index."
-    idx, absw, k = _alive(weight, sparsity, mask)
-    return _scatter(idx, keep_top(absw, k), weight)
+    k = n_keep(weight.numel(), sparsity)
+    return Deterministic().compute_mask(weight, k, _checked_inputs(weight, k, mask))
 
 def uniform_mask(
     weight:Tensor, # the weight matrix
@@ -120,11 +172,8 @@ def uniform_mask(
     seed:int|torch.Generator=0, # seed or generator
 ) -> Tensor:
     "Keep `k` weights of `mask` uniformly at random."
-    idx, absw, k = _alive(weight, sparsity, mask)
-    g = as_generator(seed, weight.device)
-    keep = torch.zeros(len(idx), dtype=torch.bool, device=weight.device)
-    keep[torch.randperm(len(idx), generator=g, device=weight.device)[:k]] = True
-    return _scatter(idx, keep, weight)
+    k = n_keep(weight.numel(), sparsity)
+    return Uniform().compute_mask(weight, k, _checked_inputs(weight, k, mask), as_generator(seed, weight.device))
 
 # %% ../nbs/02_sampling.ipynb #627a7ca3
 def _probabilities(absw:Tensor, power:float) -> Tensor:
@@ -265,40 +314,21 @@ def check_ensemble_args(
     if not power >= 0: raise ValueError(f"power must be >= 0, got {power}")
     if not 0 < tail_tol < 1: raise ValueError(f"tail_tol must be in (0, 1), got {tail_tol}")
 
-# %% ../nbs/02_sampling.ipynb #e7cc10b0
-def ensemble_mask(
-    weight:Tensor, # the weight matrix
-    sparsity:float, # target sparsity, in [0, 1)
-    mask:Tensor|None=None, # current keep-mask (None: all kept)
-    ratio:float=1e-4, # sampling ratio r: K = max(floor((numel - k) * r), 1) draws
-    power:float=5., # p ∝ |w|^power
-    tie_break:TieBreak="random", # order of weights with equal votes at the cut (the reference code: no preference)
-    seed:int|torch.Generator=0, # seed or generator
-    implementation:Implementation="fast", # "reference" (K sequential draws) or "fast" (binomial votes; agrees statistically)
-    tail_tol:float=1e-9, # fast only: bound on the effect of not sampling far-from-cut weights
-) -> Tensor:
-    "Keep the `k` weights of `mask` most often drawn in K draws without replacement with p ∝ |w|^power."
-    check_ensemble_args(ratio, power, tie_break, implementation, tail_tol)
-    idx, absw, k = _alive(weight, sparsity, mask)
-    g = as_generator(seed, weight.device)
-    draws = n_draws(weight.numel(), k, ratio)
-    if implementation == "reference": votes = reference_votes(absw, k, draws, power, g)
-    else: votes = fast_votes(absw, k, draws, power, g, tail_tol)
-    order = magnitude_ties(absw) if tie_break == "magnitude" else random_ties(g)
-    return _scatter(idx, keep_top(votes, k, order), weight)
-
 # %% ../nbs/02_sampling.ipynb #bed17fac
 @dataclass
 class SamplerConfig:
-    "How the ensemble sampler draws masks; the field names are the CLI flags and papermill parameters."
+    "How the samplers draw masks (the ensemble's settings, a plug-in's `options`); the field names are CLI flags and papermill parameters."
     ratio:float = 1e-4 # ensemble: sampling ratio r (K = max(floor((numel - k) * r), 1) draws)
     power:float = 5. # ensemble: p ∝ |w|^power
     tie_break:TieBreak = "random" # ensemble: order of weights with equal votes at the cut (random, as the reference code)
     implementation:Implementation = "fast" # ensemble: "fast" or "reference" (the paper's K sequential draws)
     tail_tol:float = 1e-9 # ensemble, fast: bound on the effect of not sampling far-from-cut weights
+    options:dict = field(default_factory=dict) # plug-in samplers' settings, by sampler: {"my-sampler": {"alpha": 0.5}}
 
     def __post_init__(self):
         check_ensemble_args(self.ratio, self.power, self.tie_break, self.implementation, self.tail_tol)
+        if not isinstance(self.options, dict) or not all(isinstance(v, dict) for v in self.options.values()):
+            raise ValueError(f"options must map sampler names to their settings, e.g. {{'my-sampler': {{'alpha': 0.5}}}}, got {self.options!r}")
 
 def check_stages(
     stages:list, # sparsity after each stage
@@ -307,33 +337,82 @@ def check_stages(
     if not stages or any(not 0 <= s < 1 for s in stages) or list(stages) != sorted(set(stages)):
         raise ValueError(f"stages must be increasing sparsities in [0, 1), got {stages}")
 
+# %% ../nbs/02_sampling.ipynb #e7cc10b0
+@SAMPLERS.register
+class Ensemble(Sampler):
+    "The k weights drawn most often in K draws of k without replacement, p ∝ |w|^power, K = max(⌊(numel − k)·r⌋, 1) (the paper's)."
+    name, Settings = "ensemble", SamplerConfig
+
+    @classmethod
+    def from_config(cls, config:SamplerConfig) -> Ensemble: return cls(config)  # its settings are SamplerConfig's own fields
+
+    def compute_mask(self, weight, keep, mask, generator):
+        c = self.settings
+        idx, absw = _alive(weight, keep, mask)
+        draws = n_draws(weight.numel(), keep, c.ratio)
+        if c.implementation == "reference": votes = reference_votes(absw, keep, draws, c.power, generator)
+        else: votes = fast_votes(absw, keep, draws, c.power, generator, c.tail_tol)
+        order = magnitude_ties(absw) if c.tie_break == "magnitude" else random_ties(generator)
+        return _scatter(idx, keep_top(votes, keep, order), weight)
+
+def ensemble_mask(
+    weight:Tensor, # the weight matrix
+    sparsity:float, # target sparsity, in [0, 1)
+    mask:Tensor|None=None, # current keep-mask (None: all kept)
+    seed:int|torch.Generator=0, # seed or generator
+    **settings, # `SamplerConfig` fields: ratio, power, tie_break, implementation, tail_tol (checked there)
+) -> Tensor:
+    "Keep the `k` weights of `mask` most often drawn in K draws without replacement with p ∝ |w|^power."
+    k, sampler = n_keep(weight.numel(), sparsity), Ensemble(SamplerConfig(**settings))
+    return sampler.compute_mask(weight, k, _checked_inputs(weight, k, mask), as_generator(seed, weight.device))
+
 # %% ../nbs/02_sampling.ipynb #57d9f894
+def make_sampler(
+    method:str, # a registered sampler's name (`SAMPLERS`)
+    config:SamplerConfig|None=None, # the samplers' settings (None: `SamplerConfig()`)
+) -> Sampler:
+    "The sampler `method`, with its settings."
+    return SAMPLERS.get(method).from_config(config or SamplerConfig())
+
+def randomized_samplers() -> tuple[str, ...]:
+    "The registered samplers whose masks depend on the seed (MCSS draws its candidates with one of them)."
+    return tuple(n for n in SAMPLERS.names() if SAMPLERS.get(n).randomized)
+
+def _draw(sampler:Sampler, weight:Tensor, sparsity:float, mask:Tensor|None, seed:int|torch.Generator) -> Tensor:
+    "`sampler`'s mask for `weight`, checked: a bool mask of the weight's shape keeping exactly k, all inside `mask`."
+    k = n_keep(weight.numel(), sparsity)
+    mask = _checked_inputs(weight, k, mask)
+    out = sampler.compute_mask(weight, k, mask, as_generator(seed, weight.device))
+    if not isinstance(out, Tensor) or out.dtype != torch.bool or out.shape != weight.shape:
+        raise ValueError(f"sampler {sampler.name!r} returned {getattr(out, 'dtype', type(out).__name__)} {tuple(getattr(out, 'shape', ()))}: "
+                         f"a bool mask shaped like the weight {tuple(weight.shape)} is required")
+    if (kept := int(out.sum())) != k or bool((out & ~mask).any()):
+        raise ValueError(f"sampler {sampler.name!r} kept {kept} weights{' (some outside the current mask)' if kept == k else ''}: "
+                         f"exactly {k}, all inside the current mask, are required")
+    return out
+
 def sample_mask(
     weight:Tensor, # the weight matrix
     sparsity:float, # target sparsity, in [0, 1)
     mask:Tensor|None=None, # current keep-mask (None: all kept)
-    method:Method="ensemble", # "deterministic" (IMP), "ensemble" or "uniform"
-    config:SamplerConfig=SamplerConfig(), # the ensemble's settings
+    method:str="ensemble", # a registered sampler: "deterministic" (IMP), "ensemble", "uniform", or a plug-in's name
+    config:SamplerConfig|None=None, # the samplers' settings (None: `SamplerConfig()`)
     seed:int|torch.Generator=0, # seed or generator (unused by the deterministic method)
 ) -> Tensor:
     "One keep-mask for `weight` at `sparsity` inside `mask`, drawn with `method`."
-    check_choice("method", method, Method)
-    if method == "deterministic": return deterministic_mask(weight, sparsity, mask)
-    if method == "uniform": return uniform_mask(weight, sparsity, mask, seed)
-    return ensemble_mask(weight, sparsity, mask, config.ratio, config.power, config.tie_break, seed,
-                         config.implementation, config.tail_tol)
+    return _draw(make_sampler(method, config), weight, sparsity, mask, seed)
 
 def sample_masks(
     params:Mapping[str, Tensor], # name -> weight, e.g. `prunable_parameters(model)`
     sparsity:float, # target sparsity of every matrix, in [0, 1)
     masks:Mapping[str, Tensor]|None=None, # current masks (None: all kept)
-    method:Method="ensemble", # "deterministic" (IMP), "ensemble" or "uniform"
-    config:SamplerConfig=SamplerConfig(), # the ensemble's settings
+    method:str="ensemble", # a registered sampler (`SAMPLERS`)
+    config:SamplerConfig|None=None, # the samplers' settings (None: `SamplerConfig()`)
     seed:int=0, # base seed: matrix `name` uses `derive_seed(seed, name)`
     progress:bool=False, # show a progress bar over matrices
 ) -> MaskSet:
     "A keep-mask for every matrix in `params`, each reproducible on its own from `(seed, name)`."
-    out = MaskSet()
+    sampler, out = make_sampler(method, config), MaskSet()
     for n, w in tqdm(params.items(), desc=f"{method} masks @ {sparsity:g}", disable=not progress, leave=False):
-        out[n] = sample_mask(w, sparsity, None if masks is None else masks[n], method, config, derive_seed(seed, n))
+        out[n] = _draw(sampler, w, sparsity, None if masks is None else masks[n], derive_seed(seed, n))
     return out

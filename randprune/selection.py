@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_difference
 from .dist import gather_lists, num_processes, process_index
 from .files import append_jsonl, read_jsonl, write_atomically
-from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, sample_masks
+from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, randomized_samplers, sample_masks
 from .train import Objective, TrainConfig, bootstrap_std, make_loader, predict, train
 
 # %% auto #0
@@ -33,6 +33,7 @@ Parallel = Literal["candidates", "data"]
 class SelectionConfig:
     "How MCSS draws and picks candidate masks; the field names are the CLI flags and papermill parameters."
     candidates:int = 8 # masks per stage, the deterministic one included
+    candidate_sampler:str = field(default="ensemble", metadata=dict(choices=randomized_samplers)) # the randomized sampler the candidates after the first are drawn with
     ratios:list = field(default_factory=lambda: list(REFERENCE_RATIOS)) # sampling ratios r, cycled over the random candidates
     selection:Selection = "emep" # "emep", "full" (train each candidate the whole stage) or "halving"
     emep_epochs:float = 1. # EMEP training per candidate (halving: the average per candidate)
@@ -51,6 +52,8 @@ class SelectionConfig:
         check_choice("randomness", self.randomness, Randomness)
         check_choice("score", self.score, Score)
         check_choice("parallel", self.parallel, Parallel)
+        if self.candidate_sampler not in randomized_samplers():
+            raise ValueError(f"candidate_sampler must be a randomized sampler, one of {randomized_samplers()}, got {self.candidate_sampler!r}")
         if self.noise_resamples < 0: raise ValueError(f"noise_resamples must be >= 0, got {self.noise_resamples}")
         if self.candidates < 1: raise ValueError(f"candidates must be >= 1, got {self.candidates}")
         if not self.ratios or min(self.ratios) <= 0: raise ValueError(f"ratios must be positive, got {self.ratios}")
@@ -81,8 +84,8 @@ def candidate_masks(
 ) -> MaskSet:
     "Candidate `candidate`'s masks at `stage`, rebuilt from `(seed, stage, candidate)`."
     if candidate == 0: return sample_masks(params, sparsity, masks, "deterministic")
-    cfg = replace(sampler, ratio=selection.ratio(stage, candidate))
-    return sample_masks(params, sparsity, masks, "ensemble", cfg, seed=derive_seed(seed, "candidate", stage, candidate))
+    cfg = replace(sampler, ratio=selection.ratio(stage, candidate))  # the ensemble's ratio, cycled (other samplers ignore it)
+    return sample_masks(params, sparsity, masks, selection.candidate_sampler, cfg, seed=derive_seed(seed, "candidate", stage, candidate))
 
 # %% ../nbs/05_selection.ipynb #f855c627
 @dataclass
