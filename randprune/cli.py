@@ -26,7 +26,7 @@ from .selection import SelectionConfig
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['COMMANDS', 'add_config_args', 'given_flags', 'configs_from_args', 'report', 'main']
+__all__ = ['LONG_DEFAULT', 'COMMANDS', 'TITLES', 'USAGE', 'add_config_args', 'given_flags', 'configs_from_args', 'report', 'main']
 
 # %% ../nbs/10_cli.ipynb #f8089edb
 def _bool(s:str) -> bool:
@@ -39,13 +39,23 @@ def _field_help(cls) -> dict[str, str]:
     from fastcore.docments import docments
     return {k: v for k, v in docments(cls).items() if v}
 
-def add_config_args(parser:argparse.ArgumentParser, *classes):
-    "Add a flag for every field of the dataclasses `classes` (names must not repeat)."
+LONG_DEFAULT = 60 # characters: a longer default is shown shortened in --help
+
+def _shown(default) -> str:
+    "A default as --help shows it: as is, or a long list as its first value and its length."
+    text = repr(default) if isinstance(default, str) else str(default)
+    if len(text) <= LONG_DEFAULT: return text
+    return f"[{default[0]!r}, ... {len(default)} in all]" if isinstance(default, (list, tuple)) and default else text[:LONG_DEFAULT] + "..."
+
+def add_config_args(parser:argparse.ArgumentParser, *classes, titles:dict|None=None):
+    "Add a flag for every field of the dataclasses `classes` (names must not repeat), one group per class, titled by `titles`."
     for cls in classes:
-        hints, helps, group = get_type_hints(cls), _field_help(cls), parser.add_argument_group(cls.__name__)
+        hints, helps = get_type_hints(cls), _field_help(cls)
+        group = parser.add_argument_group((titles or {}).get(cls, cls.__name__), (cls.__doc__ or "").split(";")[0])
         for f in fields(cls):
             default = f.default if f.default is not MISSING else f.default_factory()
-            hint, kw = hints[f.name], dict(default=default, help=f"{helps.get(f.name, '')} (default: {default})")
+            shown = f.metadata.get("shown") or _shown(default)
+            hint, kw = hints[f.name], dict(default=default, help=f"{helps.get(f.name, '')} (default: {shown})")
             if "choices" in f.metadata: kw.update(choices=f.metadata["choices"]())  # from a registry: plug-ins included
             elif get_origin(hint) is Literal: kw.update(choices=get_args(hint), type=type(get_args(hint)[0]))
             elif hint is dict: kw.update(type=json.loads, metavar="JSON")
@@ -74,6 +84,12 @@ COMMANDS = {
     "masks": ((DemoConfig, SamplerConfig), "Masks for a pretrained model at every stage, with a sparsity and randomness report."),
     "ablate": ((AblateConfig,), "Run a grid of experiment notebooks (papermill), skipping finished runs, then the comparison notebook."),
 }
+TITLES = {PruneConfig: "what to prune, where to, how (--teacher is required)", FinetuneConfig: "what to fine-tune, where to",
+          DemoConfig: "which model, which stages", AblateConfig: "where and how the batch runs", DataConfig: "data",
+          TrainConfig: "training", SamplerConfig: "samplers (ensemble, MCSS candidates, plug-ins' --options)",
+          SelectionConfig: "MCSS selection (--method mcss)", DistillConfig: "distillation loss (--loss kd)"} # --help's group titles
+USAGE = dict(finetune="[--model MODEL] [--task TASK] [--out RUN] [flags]", masks="[--model MODEL] [--out FOLDER] [flags]",
+             prune="--teacher MODEL [--out RUN] [--method METHOD] [--stages S [S ...]] [flags]", ablate="[flags] GRID") # --help's first line
 
 def report(*runs:str|Path) -> dict:
     "Print the report of each finished run folder (`analysis.run_report`), then several side by side; the last one's metrics."
@@ -111,7 +127,9 @@ def main(argv:list[str]|None=None):
                                  allow_abbrev=False)
     sub = ap.add_subparsers(dest="command", required=True)
     for name, (classes, doc) in COMMANDS.items():
-        add_config_args(sub.add_parser(name, help=doc, description=doc, allow_abbrev=False), *classes)  # `--cand 4` is no flag
+        parser = sub.add_parser(name, help=doc, description=doc, allow_abbrev=False,  # `--cand 4` is no flag
+                                usage=f"%(prog)s {USAGE[name]}")
+        add_config_args(parser, classes[-1], *classes[:-1], titles=TITLES)  # the command's own settings first
     sub.choices["ablate"].add_argument("grid", help="the grid file (YAML)")
     sub.add_parser("report", help="Print the metrics and sparsity table of finished runs; several side by side.").add_argument("run", nargs="+", help="run folders")
     ex = sub.add_parser("export", help="Write a finished run's model compactly (sparse matrices as values + bitmask); `randprune.export.load_pruned` loads it.")

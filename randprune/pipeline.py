@@ -57,7 +57,7 @@ class PruneConfig:
     stage_epochs:float = 1. # training after each pruning step (with `early_stopping`: at most)
     last_stage_schedule:LastSchedule = "same" # the last stage's schedule: "same" as `schedule`, or "linear" / "constant"
     loss:Loss = "kd" # "kd" (distil from the teacher) or "ce"
-    targets:list = field(default_factory=lambda: list(BERT_TARGETS)) # prunable parameters (names or regexes)
+    targets:list = field(default_factory=lambda: list(BERT_TARGETS), metadata=dict(shown="core.BERT_TARGETS: every encoder layer's query, key, value, attention-output, intermediate and output weights")) # prunable parameters (names or regexes)
     ignore:list = field(default_factory=list) # parameters never pruned (names or regexes)
     recipe:Recipe = "custom" # "paper": the official scripts' settings for every field left at its default
     gmp_prunings:int = 16 # gmp: magnitude pruning steps on the cubic schedule up to the last stage's sparsity, in the same total training
