@@ -20,7 +20,7 @@ from randprune.core import apply_masks, bundled_minilm, prunable_parameters
 from randprune.testing import tiny_bert
 from randprune.export import SPARSE_FILE, compress, export_pruned, load_dense, load_pruned, sparse_kernels
 from randprune.files import write_json
-from randprune.runs import load_model, load_tokenizer
+from randprune.models import load_model, load_tokenizer
 from randprune.sampling import sample_masks
 from randprune.testing import tiny_tokenizer
 

@@ -27,7 +27,7 @@ from randprune.machine import bf16_speedup, machine_info, resolve_precision
 from randprune.data import DataConfig, get_task, load_glue, tokenize
 from randprune.testing import synthetic_glue, tiny_tokenizer
 from randprune.distill import distill_loss
-from randprune.runs import load_model, load_tokenizer
+from randprune.models import load_model, load_tokenizer
 from randprune.sampling import sample_masks
 from randprune.train import Objective, TrainConfig, make_loader, make_optimizer, train
 

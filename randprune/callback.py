@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging, math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -15,7 +14,7 @@ from accelerate.utils import broadcast_object_list
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
-from .core import (BERT_TARGETS, MaskSet, apply_masks, check_choice, derive_seed, load_masks, mask_optimizer_state,
+from .core import (BERT_TARGETS, MaskSet, apply_masks, derive_seed, load_masks, mask_optimizer_state,
                             prunable_parameters, save_masks)
 from .dist import masks_digest
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks

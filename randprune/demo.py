@@ -13,7 +13,8 @@ import torch
 
 from .core import apply_masks, bundled_minilm, derive_seed, kept_difference, prunable_parameters, save_masks, sparsity_report, to_json
 from .files import check_output, claim_output
-from .runs import load_model, resolved
+from .runs import resolved
+from .models import load_model
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
 
 # %% auto #0

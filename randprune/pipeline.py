@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_pipeline.ipynb #1d704d9e
 from __future__ import annotations
-import json, time
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -18,8 +18,8 @@ from .files import write_atomically, write_json
 from .machine import machine_info, resolve_precision
 from .data import DataConfig, get_task, load_glue, tokenize
 from .distill import DistillConfig
-from .runs import (check_model_folder, check_pair, finished_run, load_model, load_tokenizer, resolved, resume,
-                            save_checkpoint, start_run, unlock_run)
+from .runs import finished_run, resolved, resume, save_checkpoint, start_run, unlock_run
+from .models import check_model_folder, check_pair, load_model, load_tokenizer
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState, select_masks
 from .train import Loss, Objective, TrainConfig, evaluate, make_loader, make_optimizer, train

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Callable, ClassVar, Literal
 

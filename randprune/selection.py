@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy, json, logging, math, time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -20,8 +20,8 @@ from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, randomiz
 from .train import Objective, TrainConfig, bootstrap_std, make_loader, predict, train
 
 # %% auto #0
-__all__ = ['Selection', 'Randomness', 'Score', 'Parallel', 'SelectionConfig', 'candidate_masks', 'StageState', 'SelectionContext',
-           'evaluate_candidate', 'select_masks']
+__all__ = ['Selection', 'Randomness', 'Score', 'Parallel', 'STRATEGIES', 'SelectionConfig', 'candidate_masks', 'StageState',
+           'SelectionContext', 'evaluate_candidate', 'Strategy', 'Emep', 'Full', 'select_masks', 'Halving']
 
 # %% ../nbs/05_selection.ipynb #43397819
 Selection = Literal["emep", "full", "halving"]
@@ -201,19 +201,86 @@ def _crowned(rows:list[dict]) -> int:
     for r in rows: r["winner"] = r["candidate"] == win
     return win
 
-def _spread(ctx, state, build, evaluate, rows:list[dict], todo:list[int], log, progress:bool) -> tuple[MaskSet, list[dict]]:
-    "Candidate-parallel EMEP: each process scores its share of `todo` alone; every process gets every row and the same winner."
-    mine = todo[process_index()::num_processes()]
-    scored = [evaluate(ctx, state, c, ctx.selection.emep_epochs, local=True)
-              for c in tqdm(mine, desc=f"stage {state.stage} candidates (this process's)", disable=not progress, leave=False)]
-    new = sorted(gather_lists(scored), key=lambda r: r["candidate"])
-    if log:
-        for row in new: append_jsonl(log, row)  # the main process writes
-    rows = sorted(rows + new, key=lambda r: r["candidate"])
-    win = _crowned(rows)
-    state.restore(ctx.model, ctx.optimizer)
-    return build(win), rows
+# %% ../nbs/05_selection.ipynb #aedbaeb7
+class Strategy:
+    "How a stage's candidates are trained and scored: one `selection` mode, one subclass (its rows logged as they come)."
+    name:ClassVar[str] = ""
+    def __init__(self, ctx:SelectionContext, state:StageState, stage_epochs:float, log:Path|None, evaluate:Callable, progress:bool):
+        self.ctx, self.state, self.stage_epochs, self.log, self.evaluate, self.progress = ctx, state, stage_epochs, log, evaluate, progress
+        self.rows = []
 
+    def build(self, candidate:int) -> MaskSet: return _candidate(self.ctx, self.state, candidate)
+
+    def record(self, *rows:dict):
+        "Keep and log `rows` (the log is read back on resume)."
+        for row in rows:
+            self.rows.append(row)
+            if self.log: append_jsonl(self.log, row)
+
+    def bar(self, items, what:str="candidates"):
+        return tqdm(items, desc=f"stage {self.state.stage} {what}", disable=not self.progress, leave=False)
+
+    def select(self) -> tuple[MaskSet, list[dict]]:
+        "The winner's masks (from the stage's starting weights) and every row."
+        raise NotImplementedError
+
+class Emep(Strategy):
+    "The paper's EMEP: each candidate trained briefly from the stage's start, scored, the state restored (resumable per candidate)."
+    name = "emep"
+    def select(self):
+        ctx, state, done = self.ctx, self.state, _scored(self.log, self.state.stage)
+        self.rows = [done[c] for c in sorted(done)]
+        todo = [c for c in range(ctx.selection.candidates) if c not in done]
+        if ctx.selection.parallel == "candidates" and num_processes() > 1: self.spread(todo)
+        else:
+            for c in self.bar(todo): self.record(self.score(c))
+        win = _crowned(self.rows)
+        state.restore(ctx.model, ctx.optimizer)
+        return self.finish(win), self.rows
+
+    def score(self, candidate:int) -> dict: return self.evaluate(self.ctx, self.state, candidate, self.ctx.selection.emep_epochs)
+
+    def finish(self, win:int) -> MaskSet: return self.build(win)
+
+    def spread(self, todo:list[int]):
+        "Candidate-parallel: each process scores its share of `todo` alone; every process gets every row."
+        mine = todo[process_index()::num_processes()]
+        scored = [self.evaluate(self.ctx, self.state, c, self.ctx.selection.emep_epochs, local=True) for c in self.bar(mine, "candidates (this process's)")]
+        for row in sorted(gather_lists(scored), key=lambda r: r["candidate"]): self.record(row)  # the main process writes
+        self.rows.sort(key=lambda r: r["candidate"])
+
+# %% ../nbs/05_selection.ipynb #f4c18308
+class Full(Emep):
+    "The ablation: each candidate trained for the whole stage; the winner's trained weights are kept (and saved, to resume)."
+    name = "full"
+    def select(self):
+        self.best, self.file = None, Path(self.log).with_name(f"best-stage-{self.state.stage}.pt") if self.log else None
+        return super().select()
+
+    def spread(self, todo:list[int]):
+        for c in self.bar(todo): self.record(self.score(c))  # trained data-parallel: every process trains each one
+
+    def score(self, candidate:int) -> dict:
+        ctx, state = self.ctx, self.state
+        row = self.evaluate(ctx, state, candidate, self.stage_epochs, ctx.training, restore=False)
+        row["score"] = row["best"]  # the stage's best validation result
+        if all(row["score"] > r["score"] for r in self.rows):
+            self.best = best = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
+            if self.file: write_atomically(self.file, lambda tmp: torch.save(dict(weights=best.weights, optimizer=best.optimizer), tmp))
+        state.restore(ctx.model, ctx.optimizer)
+        return row
+
+    def finish(self, win:int) -> MaskSet:
+        "The winner's masks, the model left holding its trained weights (trained again if they were lost)."
+        masks, ctx, state = self.build(win), self.ctx, self.state
+        best = self.best or (_saved_best(self.file, state) if self.file and self.file.exists() else None)
+        if best is None:  # lost or damaged: the winner is trained again (its seed gives it the same weights)
+            logging.getLogger(__name__).warning(f"stage {state.stage}: the winner's trained weights are gone; training it again")
+            self.evaluate(ctx, state, win, self.stage_epochs, ctx.training, restore=False)
+        else: best.restore(ctx.model, ctx.optimizer)
+        return masks
+
+# %% ../nbs/05_selection.ipynb #bc47d763
 def select_masks(
     ctx:SelectionContext, # model, optimizer, data, settings
     state:StageState, # the stage's starting point
@@ -223,37 +290,10 @@ def select_masks(
     progress:bool=True, # progress bar over candidates
 ) -> tuple[MaskSet, list[dict]]:
     "The winning candidate's masks and every candidate's row (with `full`, the model holds the winner's trained weights)."
-    sel, n = ctx.selection, ctx.selection.candidates
-    build = lambda c: _candidate(ctx, state, c)
-    if n == 1:  # nothing to choose: the deterministic mask, untrained here
-        return build(0), [dict(stage=state.stage, candidate=0, ratio=None, score=None, winner=True)]
-    if sel.selection == "halving": return _halving(ctx, state, build, evaluate, progress)
-    full, done = sel.selection == "full", _scored(log, state.stage)
-    best_file = Path(log).with_name(f"best-stage-{state.stage}.pt") if full and log else None
-    rows, best = [done[c] for c in sorted(done)], None
-    todo = [c for c in range(n) if c not in done]
-    if not full and sel.parallel == "candidates" and num_processes() > 1:
-        return _spread(ctx, state, build, evaluate, rows, todo, log, progress)
-    for c in tqdm(todo, desc=f"stage {state.stage} candidates", disable=not progress, leave=False):
-        row = evaluate(ctx, state, c, stage_epochs if full else sel.emep_epochs, ctx.training if full else None, restore=not full)
-        if full:
-            row["score"] = row["best"]  # the stage's best validation result
-            if all(row["score"] > r["score"] for r in rows):
-                best = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
-                if best_file: write_atomically(best_file, lambda tmp: torch.save(dict(weights=best.weights, optimizer=best.optimizer), tmp))
-            state.restore(ctx.model, ctx.optimizer)
-        rows.append(row)
-        if log: append_jsonl(log, row)
-    win = _crowned(rows)
-    state.restore(ctx.model, ctx.optimizer)
-    masks = build(win)  # from the stage's starting weights
-    if full:
-        if best is None and best_file and best_file.exists(): best = _saved_best(best_file, state)
-        if best is None:  # lost or damaged: the winner is trained again (its seed gives it the same weights)
-            logging.getLogger(__name__).warning(f"stage {state.stage}: the winner's trained weights are gone; training it again")
-            evaluate(ctx, state, win, stage_epochs, ctx.training, restore=False)
-        else: best.restore(ctx.model, ctx.optimizer)
-    return masks, rows
+    if ctx.selection.candidates == 1:  # nothing to choose: the deterministic mask, untrained here
+        return _candidate(ctx, state, 0), [dict(stage=state.stage, candidate=0, ratio=None, score=None, winner=True)]
+    strategy = STRATEGIES[ctx.selection.selection]
+    return strategy(ctx, state, stage_epochs, Path(log) if log else None, evaluate, progress).select()
 
 def _saved_best(path:Path, state:StageState) -> StageState|None:
     "The winner's trained state saved at `path` (tensors only: no code from a file); a damaged file is set aside."
@@ -265,25 +305,29 @@ def _saved_best(path:Path, state:StageState) -> StageState|None:
     return StageState(state.stage, state.sparsity, state.masks, saved["weights"], saved["optimizer"])
 
 # %% ../nbs/05_selection.ipynb #ac12a909
-def _halving(ctx, state, build, evaluate, progress) -> tuple[MaskSet, list[dict]]:
-    sel, n = ctx.selection, ctx.selection.candidates
-    rounds = math.ceil(math.log2(n))
-    batches = math.ceil(len(ctx.data["train"]) / ctx.training.batch_size)
-    total = n * max(math.ceil(sel.emep_epochs * batches), 1)  # plain EMEP's steps
-    alive, rows = list(range(n)), []
-    masks = {c: build(c) for c in alive}
-    states = {c: state for c in alive}
-    for r in tqdm(range(rounds), desc=f"stage {state.stage} halving", disable=not progress, leave=False):
-        steps = max(total // (rounds * len(alive)), 1)
-        scored = []
-        for c in alive:
-            row = evaluate(ctx, states[c], c, 0, masks=masks[c], restore=False, steps=steps)
-            row.update(round=r, differs=kept_difference(masks[c], masks[0]))  # vs the stage's deterministic mask
-            states[c] = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
-            scored.append(row); rows.append(row)
-        keep = sorted(scored, key=_rank)[:math.ceil(len(alive) / 2)]
-        alive = sorted(r_["candidate"] for r_ in keep)
-    win = _winner([r_ for r_ in rows if r_["round"] == rounds - 1])
-    for r_ in rows: r_["winner"] = r_["candidate"] == win
-    state.restore(ctx.model, ctx.optimizer)
-    return masks[win], rows
+class Halving(Strategy):
+    "Successive halving: rounds in which the better half of the candidates go on training from where they stopped."
+    name = "halving"
+    def select(self):
+        ctx, state, n = self.ctx, self.state, self.ctx.selection.candidates
+        rounds, batches = math.ceil(math.log2(n)), math.ceil(len(ctx.data["train"]) / ctx.training.batch_size)
+        total = n * max(math.ceil(ctx.selection.emep_epochs * batches), 1)  # plain EMEP's steps
+        alive, masks = list(range(n)), {c: self.build(c) for c in range(n)}
+        states = {c: state for c in alive}
+        for r in self.bar(range(rounds), "halving"):
+            steps, scored = max(total // (rounds * len(alive)), 1), []
+            for c in alive:
+                row = self.evaluate(ctx, states[c], c, 0, masks=masks[c], restore=False, steps=steps)
+                row.update(round=r, differs=kept_difference(masks[c], masks[0]))  # vs the stage's deterministic mask
+                states[c] = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
+                scored.append(row)
+            alive = sorted(r_["candidate"] for r_ in sorted(scored, key=_rank)[:math.ceil(len(alive) / 2)])
+            last = r == rounds - 1
+            if last: _crowned(scored)
+            for row in scored: row.setdefault("winner", False)
+            self.record(*scored)
+        state.restore(ctx.model, ctx.optimizer)
+        win = next(r_["candidate"] for r_ in self.rows if r_["winner"])
+        return masks[win], self.rows
+
+STRATEGIES = {s.name: s for s in (Emep, Full, Halving)} # `SelectionConfig.selection` -> its strategy

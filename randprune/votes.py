@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 from torch import Tensor
 
-from .core import as_generator, derive_seed
 
 # %% auto #0
 __all__ = ['NEWTON_RTOL', 'NEWTON_MAX_STEPS', 'SATURATED', 'HIST_BINS', 'BAND_SIGMAS', 'BINOMIAL_CHUNK', 'reference_votes',

@@ -8,7 +8,7 @@ import pytest
 from randprune.core import prunable_parameters
 from randprune.testing import tiny_bert
 from randprune.core import bundled_minilm
-from randprune.runs import load_model
+from randprune.models import load_model
 
 
 def run(*args, cwd):

@@ -20,7 +20,7 @@ from randprune.analysis import batch_table, gate_failures, paired_differences
 from randprune.data import DataConfig, get_task, load_glue, tokenize
 from randprune.testing import write_glue_folder
 from randprune.experiment import paper_recipe
-from randprune.runs import load_model, load_tokenizer
+from randprune.models import load_model, load_tokenizer
 from randprune.testing import tiny_run
 from randprune.train import Objective, TrainConfig, train
 
