@@ -8,7 +8,6 @@ import logging, math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from accelerate.utils import broadcast_object_list
 from tqdm.auto import tqdm
@@ -18,7 +17,8 @@ from .core import (BERT_TARGETS, MaskSet, apply_masks, derive_seed, load_masks, 
                             prunable_parameters, save_masks)
 from .dist import masks_digest
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
-from .selection import SelectionConfig, StageState, _winner, candidate_masks
+from .selection import SelectionConfig, StageState, _winner, candidate_masks, emep_training, score_of
+from .train import TrainConfig, make_scheduler
 
 # %% auto #0
 __all__ = ['MASK_FILE', 'DIGEST_KEY', 'IGNORED', 'callback_methods', 'CallbackConfig', 'TrainerMCSS', 'RandPruneCallback']
@@ -63,10 +63,6 @@ def _score_key(args, score:str) -> tuple[str, float]:
         raise ValueError("MCSS with score='metric' scores candidates on the Trainer's `metric_for_best_model`: set it in "
                          "TrainingArguments (e.g. metric_for_best_model='accuracy'), or use SelectionConfig(score='loss')")
     return (name if name.startswith("eval_") else f"eval_{name}"), (1. if args.greater_is_better else -1.)
-
-def _linear_lr(step:int, steps:int, warmup:int) -> float:
-    "EMEP's learning-rate factor at `step` (0-based) of `steps`: linear warm-up over `warmup` steps, then linear decay."
-    return (step + 1) / warmup if step < warmup else (steps - step) / max(steps - warmup, 1)
 
 def _repeat(loader):
     "The loader's batches, epoch after epoch."
@@ -136,7 +132,7 @@ class TrainerMCSS:
             evals = self._emep(cand, key, derive_seed(seed, "emep", stage))
             start.restore(t.model, t.optimizer)
             rows.append(dict(stage=stage, candidate=c, ratio=sel.ratio(stage, c), evaluations=evals,
-                             score=sign * float(np.mean(evals[-sel.score_last:]))))
+                             score=score_of(evals, sel, sign)))
         win = broadcast_object_list([_winner(rows)])[0]  # every rank takes the main process's choice
         for r in rows: r["winner"] = r["candidate"] == win
         self.rows += rows
@@ -151,14 +147,13 @@ class TrainerMCSS:
             torch.manual_seed(seed)
             loader = t.get_train_dataloader()
             steps = max(math.ceil(sel.emep_epochs * len(loader)), 1)
-            warmup = math.ceil(sel.emep_warmup_ratio * steps)
+            sched = make_scheduler(opt, emep_training(TrainConfig(), sel), steps)  # the pipeline's EMEP schedule
             for step, batch in zip(range(steps), _repeat(loader)):
-                for g in opt.param_groups: g["lr"] = sel.emep_lr * _linear_lr(step, steps, warmup)
                 t.model.train()
                 with t.compute_loss_context_manager(): loss = t.compute_loss(t.model_wrapped, batch)
                 t.accelerator.backward(loss)
                 if t.args.max_grad_norm: t.accelerator.clip_grad_norm_(t.model.parameters(), t.args.max_grad_norm)
-                opt.step(); opt.zero_grad(); apply_masks(t.model, masks)
+                opt.step(); sched.step(); opt.zero_grad(); apply_masks(t.model, masks)
                 if (step + 1) % sel.emep_eval_every == 0 or step + 1 == steps: evals.append(self._evaluate(key))
         return evals
 

@@ -21,7 +21,8 @@ from .train import Objective, TrainConfig, bootstrap_std, make_loader, predict, 
 
 # %% auto #0
 __all__ = ['Selection', 'Randomness', 'Score', 'Parallel', 'STRATEGIES', 'SelectionConfig', 'candidate_masks', 'StageState',
-           'SelectionContext', 'evaluate_candidate', 'Strategy', 'Emep', 'Full', 'select_masks', 'Halving']
+           'SelectionContext', 'emep_training', 'score_of', 'evaluate_candidate', 'Strategy', 'Emep', 'Full',
+           'select_masks', 'Halving']
 
 # %% ../nbs/05_selection.ipynb #43397819
 Selection = Literal["emep", "full", "halving"]
@@ -127,10 +128,25 @@ class SelectionContext:
 def _key(ctx:SelectionContext) -> str:
     return "eval_loss" if ctx.selection.score == "loss" else ctx.task.main_metric
 
+def emep_training(
+    training:TrainConfig, # the run's training settings
+    selection:SelectionConfig, # EMEP's learning rate, warm-up and evaluation period
+) -> TrainConfig:
+    "The settings of a candidate's EMEP run (the pipeline's and the Trainer callback's): linear schedule, EMEP's lr and warm-up."
+    return replace(training, lr=selection.emep_lr, schedule="linear", keep_best=False, warmup_ratio=selection.emep_warmup_ratio,
+                   eval_every=selection.emep_eval_every)
+
+def score_of(
+    evaluations:list[float], # a candidate's EMEP evaluations, in order
+    selection:SelectionConfig, # `score_last`
+    sign:float=1., # -1 where lower is better (a loss)
+) -> float:
+    "A candidate's score: `sign` x the mean of its last `score_last` evaluations (one rule, the pipeline's and the callback's)."
+    return sign * float(np.mean(evaluations[-selection.score_last:]))
+
 def _score(ctx:SelectionContext, history:list[dict], stage:int, candidate:int) -> float:
-    "A candidate's score: the mean of its last `score_last` evaluations (minus the loss for `score=\"loss\"`); non-finite is logged."
-    sign = -1 if ctx.selection.score == "loss" else 1
-    score = sign * float(np.mean([h[_key(ctx)] for h in history][-ctx.selection.score_last:]))
+    "A candidate's score from its training history (minus the loss for `score=\"loss\"`); a non-finite one is logged."
+    score = score_of([h[_key(ctx)] for h in history], ctx.selection, -1. if ctx.selection.score == "loss" else 1.)
     if not math.isfinite(score): logging.getLogger("randprune").warning(f"stage {stage} candidate {candidate}: score {score} ranks last")
     return score
 
@@ -166,8 +182,7 @@ def evaluate_candidate(
     state.restore(ctx.model, ctx.optimizer)
     built = masks is None  # built here from the state's weights (else the caller reports `differs`)
     masks = masks or _candidate(ctx, state, candidate)
-    training = training or replace(ctx.training, lr=ctx.selection.emep_lr, schedule="linear", keep_best=False,
-                                   warmup_ratio=ctx.selection.emep_warmup_ratio, eval_every=ctx.selection.emep_eval_every)
+    training = training or emep_training(ctx.training, ctx.selection)
     ratio = ctx.selection.ratio(state.stage, candidate)
     row = dict(stage=state.stage, candidate=candidate, ratio=ratio, draws=_mean_draws(ctx.params, state.sparsity, ratio),
                differs=(kept_difference(masks, _candidate(ctx, state, 0)) if candidate else 0.) if built else None)
