@@ -17,6 +17,7 @@ from .core import (BERT_TARGETS, MaskSet, apply_masks, derive_seed, load_masks, 
                             prunable_parameters, save_masks)
 from .dist import masks_digest
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
+from .scores import SCORES
 from .selection import SelectionConfig, StageState, _winner, candidate_masks, emep_training, score_of
 from .train import TrainConfig, make_scheduler
 
@@ -56,13 +57,8 @@ class CallbackConfig:
 
 # %% ../nbs/12_callback.ipynb #05c304cd
 def _score_key(args, score:str) -> tuple[str, float]:
-    "The Trainer metric MCSS scores candidates on, and its sign (so that higher is better)."
-    if score == "loss": return "eval_loss", -1.
-    name = args.metric_for_best_model
-    if name is None:
-        raise ValueError("MCSS with score='metric' scores candidates on the Trainer's `metric_for_best_model`: set it in "
-                         "TrainingArguments (e.g. metric_for_best_model='accuracy'), or use SelectionConfig(score='loss')")
-    return (name if name.startswith("eval_") else f"eval_{name}"), (1. if args.greater_is_better else -1.)
+    "The Trainer metric MCSS scores candidates on, and its sign (so that higher is better): the registered score's."
+    return SCORES.get(score)().trainer_key(args)
 
 def _repeat(loader):
     "The loader's batches, epoch after epoch."
@@ -133,7 +129,7 @@ class TrainerMCSS:
             start.restore(t.model, t.optimizer)
             rows.append(dict(stage=stage, candidate=c, ratio=sel.ratio(stage, c), evaluations=evals,
                              score=score_of(evals, sel, sign)))
-        win = broadcast_object_list([_winner(rows)])[0]  # every rank takes the main process's choice
+        win = broadcast_object_list([_winner(rows, sel.rule)])[0]  # every rank takes the main process's choice
         for r in rows: r["winner"] = r["candidate"] == win
         self.rows += rows
         return win

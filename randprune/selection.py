@@ -17,17 +17,17 @@ from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_differen
 from .dist import gather_lists, num_processes, process_index
 from .files import append_jsonl, read_jsonl, write_atomically
 from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, randomized_samplers, sample_masks
+from .scores import RULES, SCORES, rank_key
 from .train import Objective, TrainConfig, bootstrap_std, make_loader, predict, train
 
 # %% auto #0
-__all__ = ['Selection', 'Randomness', 'Score', 'Parallel', 'STRATEGIES', 'SelectionConfig', 'candidate_masks', 'StageState',
+__all__ = ['Selection', 'Randomness', 'Parallel', 'STRATEGIES', 'SelectionConfig', 'candidate_masks', 'StageState',
            'SelectionContext', 'emep_training', 'score_of', 'evaluate_candidate', 'Strategy', 'Emep', 'Full',
            'select_masks', 'Halving']
 
 # %% ../nbs/05_selection.ipynb #43397819
 Selection = Literal["emep", "full", "halving"]
 Randomness = Literal["constant", "decreasing", "increasing"]
-Score = Literal["metric", "loss"]
 Parallel = Literal["candidates", "data"]
 
 @dataclass
@@ -42,7 +42,8 @@ class SelectionConfig:
     emep_warmup_ratio:float = 0.1 # EMEP warm-up fraction
     emep_eval_every:int = 10 # EMEP evaluation period, in steps
     score_last:int = 10 # a candidate's score: the mean of its last N evaluations
-    score:Score = "metric" # what is scored: the task's main metric (the paper) or minus the validation loss
+    score:str = field(default="metric", metadata=dict(choices=SCORES.names)) # what is scored (`scores.SCORES`): the task's main metric (the paper) or minus the validation loss
+    rule:str = field(default="best", metadata=dict(choices=RULES.names)) # how the winner is picked (`scores.RULES`): "best", the highest score (the paper)
     noise_resamples:int = 200 # bootstrap resamples for the noise floor of the deterministic candidate's score (0 = none)
     randomness:Randomness = "constant" # how r changes across stages
     randomness_factor:float = 2. # per-stage factor of the decreasing/increasing schedules
@@ -51,7 +52,7 @@ class SelectionConfig:
     def __post_init__(self):
         check_choice("selection", self.selection, Selection)
         check_choice("randomness", self.randomness, Randomness)
-        check_choice("score", self.score, Score)
+        SCORES.get(self.score); RULES.get(self.rule)  # a name not registered: a ValueError listing those that are
         check_choice("parallel", self.parallel, Parallel)
         if self.candidate_sampler not in randomized_samplers():
             raise ValueError(f"candidate_sampler must be a randomized sampler, one of {randomized_samplers()}, got {self.candidate_sampler!r}")
@@ -126,7 +127,7 @@ class SelectionContext:
 
 # %% ../nbs/05_selection.ipynb #864e5728
 def _key(ctx:SelectionContext) -> str:
-    return "eval_loss" if ctx.selection.score == "loss" else ctx.task.main_metric
+    return SCORES.get(ctx.selection.score)().key(ctx.task)
 
 def emep_training(
     training:TrainConfig, # the run's training settings
@@ -146,7 +147,7 @@ def score_of(
 
 def _score(ctx:SelectionContext, history:list[dict], stage:int, candidate:int) -> float:
     "A candidate's score from its training history (minus the loss for `score=\"loss\"`); a non-finite one is logged."
-    score = score_of([h[_key(ctx)] for h in history], ctx.selection, -1. if ctx.selection.score == "loss" else 1.)
+    score = score_of([h[_key(ctx)] for h in history], ctx.selection, SCORES.get(ctx.selection.score).sign)
     if not math.isfinite(score): logging.getLogger("randprune").warning(f"stage {stage} candidate {candidate}: score {score} ranks last")
     return score
 
@@ -202,17 +203,13 @@ def _scored(log:Path|None, stage:int) -> dict[int, dict]:
     rows = read_jsonl(log)  # a line cut off by a crash is left out: that candidate is evaluated again
     return {r["candidate"]: r for r in rows if r["stage"] == stage and r.get("round", 0) == 0}
 
-def _rank(row:dict) -> tuple:
-    "Sort key of a scored candidate, best first: finite scores high to low, then non-finite ones; ties to the lower index."
-    s = row["score"]
-    return (0, -s, row["candidate"]) if s is not None and math.isfinite(s) else (1, 0., row["candidate"])
+def _winner(rows:list[dict], rule:str="best") -> int:
+    "The winner among scored `rows` by `rule` (a registered `scores.Rule`)."
+    return RULES.get(rule)().choose(rows)
 
-def _winner(rows:list[dict]) -> int:
-    return min(rows, key=_rank)["candidate"]
-
-def _crowned(rows:list[dict]) -> int:
-    "Mark the winner among `rows` (`winner`: True or False); its index."
-    win = _winner(rows)
+def _crowned(rows:list[dict], rule:str="best") -> int:
+    "Mark the winner among `rows` by `rule` (`winner`: True or False); its index."
+    win = _winner(rows, rule)
     for r in rows: r["winner"] = r["candidate"] == win
     return win
 
@@ -249,7 +246,7 @@ class Emep(Strategy):
         if ctx.selection.parallel == "candidates" and num_processes() > 1: self.spread(todo)
         else:
             for c in self.bar(todo): self.record(self.score(c))
-        win = _crowned(self.rows)
+        win = _crowned(self.rows, ctx.selection.rule)
         state.restore(ctx.model, ctx.optimizer)
         return self.finish(win), self.rows
 
@@ -336,9 +333,8 @@ class Halving(Strategy):
                 row.update(round=r, differs=kept_difference(masks[c], masks[0]))  # vs the stage's deterministic mask
                 states[c] = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
                 scored.append(row)
-            alive = sorted(r_["candidate"] for r_ in sorted(scored, key=_rank)[:math.ceil(len(alive) / 2)])
-            last = r == rounds - 1
-            if last: _crowned(scored)
+            alive = sorted(r_["candidate"] for r_ in sorted(scored, key=rank_key)[:math.ceil(len(alive) / 2)])
+            if r == rounds - 1: _crowned(scored, ctx.selection.rule)
             for row in scored: row.setdefault("winner", False)
             self.record(*scored)
         state.restore(ctx.model, ctx.optimizer)
