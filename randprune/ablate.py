@@ -195,6 +195,7 @@ def _visible_gpus() -> list[str]:
     import torch
     return [str(i) for i in range(torch.cuda.device_count())]
 
+# %% ../nbs/09_ablate.ipynb #1a00b1ea
 def _run_points(grid:Grid, batch_dir:Path, todo:list, kernel:str, keep_checkpoints:bool, workers:int, bar) -> dict:
     "Run grid points `todo` ((run id, labels, params)), `workers` at once; run id -> None or why it failed."
     if workers == 1:
@@ -237,6 +238,7 @@ def _merged(batch_dir:Path, n:int) -> dict:
     return dict(batch=str(batch_dir), shards=n, finished=finished, failed={},
                 skipped=sorted({r for p in parts for r in p["skipped"]} - set(finished)))
 
+# %% ../nbs/09_ablate.ipynb #5583b1e6
 def run_batch(
     grid:Grid|str|Path, # a grid, or its YAML file
     runs:str|Path="runs", # the folder of batches

@@ -166,6 +166,7 @@ def summarise(
               .agg(metric=("metric", "first"), dev_mean=("dev", "mean"), dev_std=("dev", "std"), runs=("dev", "size"),
                    teacher=("teacher", "mean"), seconds=("seconds", "mean")).reset_index())
 
+# %% ../nbs/06a_analysis.ipynb #df051d81
 def compare(
     df:pd.DataFrame, # `batch_table`'s rows
     baseline:str, # the `axis` label compared with, e.g. "imp"
@@ -263,6 +264,7 @@ def plot_batch(
     fig.tight_layout()
     return fig
 
+# %% ../nbs/06a_analysis.ipynb #b03a0941
 def plot_batch_trajectories(
     batch:str|Path, # a batch folder (or a published copy)
     axis:str="method", # the axis whose values are lines

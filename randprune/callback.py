@@ -18,7 +18,8 @@ from .core import (BERT_TARGETS, MaskSet, apply_masks, derive_seed, load_masks, 
 from .dist import masks_digest
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
 from .scores import SCORES
-from .selection import SelectionConfig, StageState, _winner, candidate_masks, emep_training, score_of
+from .selection import SelectionConfig, StageState, candidate_masks, emep_training, score_of
+from .strategies import _winner
 from .train import TrainConfig, make_scheduler
 
 # %% auto #0

@@ -66,6 +66,7 @@ def add_config_args(parser:argparse.ArgumentParser, *classes, titles:dict|None=N
             else: kw.update(type=hint)
             group.add_argument(f"--{f.name}", **kw)
 
+# %% ../nbs/10_cli.ipynb #ec39bdd9
 def given_flags(argv:list[str]) -> set[str]:
     "The names of the `--flags` typed in `argv` (`--name value` or `--name=value`)."
     return {a[2:].split("=")[0] for a in argv if a.startswith("--")}
@@ -84,10 +85,12 @@ COMMANDS = {
     "masks": ((DemoConfig, SamplerConfig), "Masks for a pretrained model at every stage, with a sparsity and randomness report."),
     "ablate": ((AblateConfig,), "Run a grid of experiment notebooks (papermill), skipping finished runs, then the comparison notebook."),
 }
+
 TITLES = {PruneConfig: "what to prune, where to, how (--teacher is required)", FinetuneConfig: "what to fine-tune, where to",
           DemoConfig: "which model, which stages", AblateConfig: "where and how the batch runs", DataConfig: "data",
           TrainConfig: "training", SamplerConfig: "samplers (ensemble, MCSS candidates, plug-ins' --options)",
           SelectionConfig: "MCSS selection (--method mcss)", DistillConfig: "distillation loss (--loss kd)"} # --help's group titles
+
 USAGE = dict(finetune="[--model MODEL] [--task TASK] [--out RUN] [flags]", masks="[--model MODEL] [--out FOLDER] [flags]",
              prune="--teacher MODEL [--out RUN] [--method METHOD] [--stages S [S ...]] [flags]", ablate="[flags] GRID") # --help's first line
 
@@ -108,6 +111,7 @@ def _ablate(grid:str, config:AblateConfig):
                                f"`randprune ablate {grid} --only_analysis true` runs it now)")
     if s["failed"]: sys.exit(1)
 
+# %% ../nbs/10_cli.ipynb #ff2594b4
 def _command(args:argparse.Namespace, argv:list[str]):
     "Run the parsed command."
     if args.command == "report": report(*args.run); return

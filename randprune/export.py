@@ -125,6 +125,7 @@ def _unpack(flat:dict[str, Tensor]) -> dict[str, Tensor]:
         state[n] = decompress(values, bits, shape)
     return state
 
+# %% ../nbs/11_export.ipynb #64e404a1
 def load_pruned(
     folder:str|Path, # an export folder (`export_pruned`)
 ) -> nn.Module:

@@ -43,6 +43,7 @@ def _failed(path:Path, e:Exception) -> OSError:
     return OSError(f"could not write {path} ({reason}; {free:,.0f} MiB free on that disk): nothing was lost; "
                    "make room and rerun the same command to resume")
 
+# %% ../nbs/00a_files.ipynb #310b16d8
 def write_atomically(
     path:str|Path, # the file or folder to (re)write
     write:Callable[[Path], object], # write(tmp) writes that file or folder at `tmp`
@@ -101,9 +102,13 @@ def append_jsonl(
 
 # %% ../nbs/00a_files.ipynb #0b0e92f5
 MARKER = ".randprune.json" # in every folder randprune makes as a whole (run folders, exports): {"kind": ...}
+
 LOCK = ".lock" # held by the process using a run folder (`runs.lock_run`)
+
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin") # a model folder has one
+
 SPARSE_FILE = "model.sparse.safetensors" # a randprune export's weights (not `model.safetensors`: `from_pretrained` must not half-read it)
+
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one will do
 
 def made_as(
@@ -126,6 +131,7 @@ def _overlap(out:Path, inputs:dict, nested_ok:bool):
         if out in p.parents and not own:
             raise ValueError(f"{out} contains the {flag} folder {p}: writing there could destroy it; choose another --out")
 
+# %% ../nbs/00a_files.ipynb #4ffdc3f0
 def check_output(
     out:str|Path, # the folder a command writes
     kind:str, # what randprune makes there ("run", "export")

@@ -59,6 +59,7 @@ def _check_loaded(model, info:dict, path:str, pretrained:bool):
             raise ValueError(f"model {path} {what} {', '.join(keys[:3])}{more}: its weights file is damaged or is another "
                              "model's; nothing was trained")
 
+# %% ../nbs/05b_models.ipynb #78da504f
 def load_model(
     path:str, # a model folder or a hub id
     num_labels:int|None=None, # classifier outputs (None: the bare encoder)

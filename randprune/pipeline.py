@@ -21,7 +21,8 @@ from .distill import DistillConfig
 from .runs import finished_run, resolved, resume, save_checkpoint, start_run, unlock_run
 from .models import check_model_folder, check_pair, load_model, load_tokenizer
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
-from .selection import SelectionConfig, SelectionContext, StageState, select_masks
+from .selection import SelectionConfig, SelectionContext, StageState
+from .strategies import select_masks
 from .train import Loss, Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
 
 # %% auto #0
@@ -34,6 +35,7 @@ def prune_methods() -> tuple[str, ...]:
     return (*SAMPLERS.names(), "mcss", "gmp")
 
 Recipe = Literal["custom", "paper"]
+
 LastSchedule = Literal["same", "linear", "constant"]
 
 @dataclass
@@ -46,6 +48,7 @@ class FinetuneConfig:
     def __post_init__(self):
         if not self.epochs > 0: raise ValueError(f"epochs must be > 0, got {self.epochs}")
 
+# %% ../nbs/06_pipeline.ipynb #84d2b9b1
 @dataclass
 class PruneConfig:
     "The pruning schedule and method; the field names are CLI flags."
@@ -203,6 +206,7 @@ def majority_rate(task, labels:list) -> float|None:
     "The dev accuracy of always predicting the most frequent class (None for regression): the collapse line."
     return None if task.labels is None else max(labels.count(c) for c in set(labels)) / len(labels)
 
+# %% ../nbs/06_pipeline.ipynb #3b86c7a0
 def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, majority:float|None, machine:dict) -> dict:
     "Write `final/`, the masks and `metrics.json` (with the sparsity table); the metrics."
     _save_final(out, student, tokenizer)

@@ -160,6 +160,7 @@ def start_run(
     wait_for_everyone()  # the other processes go on once the folder is there
     return out
 
+# %% ../nbs/05a_runs.ipynb #0a8bdc33
 def finished_run(out:str|Path, config:dict, inputs:dict|None=None) -> dict|None:
     "The metrics of run folder `out` if it finished with `config` (a different config is refused), else None."
     if not (Path(out)/"metrics.json").exists(): return None
@@ -206,6 +207,7 @@ def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
     if saved["cuda_rng"] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(saved["cuda_rng"])
     return masks, state
 
+# %% ../nbs/05a_runs.ipynb #9b2dea1c
 def resume(out:Path, model, optimizer) -> tuple[int, dict|None, dict|None]:
     "Restore the newest good checkpoint of run `out`: (steps completed, masks, state); damaged ones are set aside."
     if is_main_process():  # a write that was cut off
@@ -220,7 +222,6 @@ def resume(out:Path, model, optimizer) -> tuple[int, dict|None, dict|None]:
             _log.warning(f"{bad} is damaged ({type(e).__name__}: {str(e)[:200]}); set aside as {bad.name}.damaged, "
                         f"resuming from {done[-1].name if done else 'the start'}")
     return 0, None, None
-
 
 # %% ../nbs/05a_runs.ipynb #c309c167
 def read_metrics(

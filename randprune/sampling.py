@@ -276,6 +276,7 @@ def sample_mask(
     "One keep-mask for `weight` at `sparsity` inside `mask`, drawn with `method`."
     return _draw(make_sampler(method, config), weight, sparsity, mask, seed)
 
+# %% ../nbs/02_sampling.ipynb #334e488c
 def sample_masks(
     params:Mapping[str, Tensor], # name -> weight, e.g. `prunable_parameters(model)`
     sparsity:float, # target sparsity of every matrix, in [0, 1)

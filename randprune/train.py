@@ -117,6 +117,7 @@ def evaluate(model:nn.Module, loader:DataLoader, task:Task, device=None) -> dict
     "The task's metrics of `model` on `loader`, and its loss there (`eval_loss`)."
     return scores(task, *predict(model, loader, device))
 
+# %% ../nbs/04_train.ipynb #db449a85
 def bootstrap_std(
     task:Task, # metrics
     logits:torch.Tensor, # predictions on a split
@@ -219,6 +220,7 @@ def _loop(acc, model, optimizer, scheduler, loader, objective:Objective, evaluat
             if row: bar.set_postfix(loss=f"{row['loss']:.3f}", **{evaluator.task.main_metric: f"{row[evaluator.task.main_metric]:.4f}"})
             if step >= steps or evaluator.stop: return
 
+# %% ../nbs/04_train.ipynb #31e3b923
 def train(
     model:nn.Module, # the model (trained in place)
     data, # tokenized splits `train` and `validation`
