@@ -63,7 +63,7 @@ def _checked_inputs(weight:Tensor, k:int, mask:Tensor|None) -> Tensor:
         raise ValueError(f"cannot keep {k} weights inside a mask that keeps only {alive}: sparsity must not decrease across stages")
     return mask
 
-def _alive(weight:Tensor, k:int, mask:Tensor) -> tuple[Tensor, Tensor]:
+def _alive(weight:Tensor, mask:Tensor) -> tuple[Tensor, Tensor]:
     "Flat indices and |w| of the weights `mask` keeps."
     idx = mask.flatten().nonzero().squeeze(1)
     return idx, weight.detach().flatten()[idx].abs()
@@ -105,6 +105,19 @@ class Sampler:
 
 SAMPLERS = Registry("sampler", "randprune.samplers", Sampler) # every sampler, by name
 
+def _draw(sampler:Sampler, weight:Tensor, sparsity:float, mask:Tensor|None, seed:int|torch.Generator) -> Tensor:
+    "`sampler`'s mask for `weight`, checked: a bool mask of the weight's shape keeping exactly k, all inside `mask`."
+    k = n_keep(weight.numel(), sparsity)
+    mask = _checked_inputs(weight, k, mask)
+    out = sampler.compute_mask(weight, k, mask, as_generator(seed, weight.device))
+    if not isinstance(out, Tensor) or out.dtype != torch.bool or out.shape != weight.shape:
+        raise ValueError(f"sampler {sampler.name!r} returned {getattr(out, 'dtype', type(out).__name__)} {tuple(getattr(out, 'shape', ()))}: "
+                         f"a bool mask shaped like the weight {tuple(weight.shape)} is required")
+    if (kept := int(out.sum())) != k or bool((out & ~mask).any()):
+        raise ValueError(f"sampler {sampler.name!r} kept {kept} weights{' (some outside the current mask)' if kept == k else ''}: "
+                         f"exactly {k}, all inside the current mask, are required")
+    return out
+
 # %% ../nbs/02_sampling.ipynb #944964fa
 def _kth_largest(key:Tensor, k:int) -> Tensor:
     "The k-th largest entry of 1-D `key` (non-negative integer keys are counted, not sorted)."
@@ -141,7 +154,7 @@ class Deterministic(Sampler):
     "The k largest |w| (IMP); equal |w| at the cut go to the lower index."
     name, randomized = "deterministic", False
     def compute_mask(self, weight, keep, mask, generator=None):
-        idx, absw = _alive(weight, keep, mask)
+        idx, absw = _alive(weight, mask)
         return _scatter(idx, keep_top(absw, keep), weight)
 
 @SAMPLERS.register
@@ -149,7 +162,7 @@ class Uniform(Sampler):
     "k weights uniformly at random (the sanity baseline)."
     name = "uniform"
     def compute_mask(self, weight, keep, mask, generator):
-        idx, _ = _alive(weight, keep, mask)
+        idx, _ = _alive(weight, mask)
         kept = torch.zeros(len(idx), dtype=torch.bool, device=weight.device)
         kept[torch.randperm(len(idx), generator=generator, device=weight.device)[:keep]] = True
         return _scatter(idx, kept, weight)
@@ -160,8 +173,7 @@ def deterministic_mask(
     mask:Tensor|None=None, # current keep-mask (None: all kept)
 ) -> Tensor:
     "Keep the `k` largest |w| inside `mask` (magnitude pruning); equal |w| at the cut go to the lower index."
-    k = n_keep(weight.numel(), sparsity)
-    return Deterministic().compute_mask(weight, k, _checked_inputs(weight, k, mask))
+    return _draw(Deterministic(), weight, sparsity, mask, 0)
 
 def uniform_mask(
     weight:Tensor, # the weight matrix
@@ -170,8 +182,7 @@ def uniform_mask(
     seed:int|torch.Generator=0, # seed or generator
 ) -> Tensor:
     "Keep `k` weights of `mask` uniformly at random."
-    k = n_keep(weight.numel(), sparsity)
-    return Uniform().compute_mask(weight, k, _checked_inputs(weight, k, mask), as_generator(seed, weight.device))
+    return _draw(Uniform(), weight, sparsity, mask, seed)
 
 # %% ../nbs/02_sampling.ipynb #7663286f
 def check_ensemble_args(
@@ -222,7 +233,7 @@ class Ensemble(Sampler):
 
     def compute_mask(self, weight, keep, mask, generator):
         c = self.settings
-        idx, absw = _alive(weight, keep, mask)
+        idx, absw = _alive(weight, mask)
         draws = n_draws(weight.numel(), keep, c.ratio)
         if c.implementation == "reference": votes = reference_votes(absw, keep, draws, c.power, generator)
         else: votes = fast_votes(absw, keep, draws, c.power, generator, c.tail_tol)
@@ -237,8 +248,7 @@ def ensemble_mask(
     **settings, # `SamplerConfig` fields: ratio, power, tie_break, implementation, tail_tol (checked there)
 ) -> Tensor:
     "Keep the `k` weights of `mask` most often drawn in K draws without replacement with p ∝ |w|^power."
-    k, sampler = n_keep(weight.numel(), sparsity), Ensemble(SamplerConfig(**settings))
-    return sampler.compute_mask(weight, k, _checked_inputs(weight, k, mask), as_generator(seed, weight.device))
+    return _draw(Ensemble(SamplerConfig(**settings)), weight, sparsity, mask, seed)
 
 # %% ../nbs/02_sampling.ipynb #57d9f894
 def make_sampler(
@@ -251,19 +261,6 @@ def make_sampler(
 def randomized_samplers() -> tuple[str, ...]:
     "The registered samplers whose masks depend on the seed (MCSS draws its candidates with one of them)."
     return tuple(n for n in SAMPLERS.names() if SAMPLERS.get(n).randomized)
-
-def _draw(sampler:Sampler, weight:Tensor, sparsity:float, mask:Tensor|None, seed:int|torch.Generator) -> Tensor:
-    "`sampler`'s mask for `weight`, checked: a bool mask of the weight's shape keeping exactly k, all inside `mask`."
-    k = n_keep(weight.numel(), sparsity)
-    mask = _checked_inputs(weight, k, mask)
-    out = sampler.compute_mask(weight, k, mask, as_generator(seed, weight.device))
-    if not isinstance(out, Tensor) or out.dtype != torch.bool or out.shape != weight.shape:
-        raise ValueError(f"sampler {sampler.name!r} returned {getattr(out, 'dtype', type(out).__name__)} {tuple(getattr(out, 'shape', ()))}: "
-                         f"a bool mask shaped like the weight {tuple(weight.shape)} is required")
-    if (kept := int(out.sum())) != k or bool((out & ~mask).any()):
-        raise ValueError(f"sampler {sampler.name!r} kept {kept} weights{' (some outside the current mask)' if kept == k else ''}: "
-                         f"exactly {k}, all inside the current mask, are required")
-    return out
 
 def sample_mask(
     weight:Tensor, # the weight matrix
