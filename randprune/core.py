@@ -17,8 +17,9 @@ from torch import Tensor, nn
 
 # %% auto #0
 __all__ = ['BERT_TARGETS', 'MASKS_FORMAT', 'derive_seed', 'as_generator', 'check_choice', 'bundled_minilm', 'NonFiniteError',
-           'check_finite', 'to_json', 'prunable_parameters', 'MaskSet', 'apply_masks', 'mask_optimizer_state',
-           'MaskEnforcer', 'sparsity_report', 'hamming_distance', 'kept_difference', 'save_masks', 'load_masks']
+           'check_finite', 'to_json', 'error_line', 'prunable_parameters', 'MaskSet', 'apply_masks',
+           'mask_optimizer_state', 'MaskEnforcer', 'sparsity_report', 'hamming_distance', 'kept_difference',
+           'save_masks', 'load_masks']
 
 # %% ../nbs/00_core.ipynb #7f2b5138
 def derive_seed(
@@ -84,6 +85,14 @@ def to_json(
     "Strict JSON of `obj`: a NaN or infinite float (e.g. the Pearson correlation of constant predictions) becomes `null`."
     return json.dumps(_finite_or_none(obj), allow_nan=False, **kwargs)
 
+
+# %% ../nbs/00_core.ipynb #866552a5
+def error_line(
+    e:BaseException, # an error from a library
+    limit:int=200, # the most characters kept
+) -> str:
+    "The last line of `e`'s message (its type's name if it has none), cut to `limit` characters."
+    return (str(e).strip().splitlines() or [type(e).__name__])[-1][:limit]
 
 # %% ../nbs/00_core.ipynb #96863a06
 BERT_TARGETS = (

@@ -13,6 +13,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import Tensor, nn
 
+from .core import error_line
 from .files import MARKER, SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES, check_output, write_atomically
 
 # %% auto #0
@@ -36,9 +37,12 @@ def decompress(
     bitmask:Tensor, # their places, 8 per byte (`np.packbits`)
     shape:Tensor, # the matrix's shape
 ) -> Tensor:
-    "The dense matrix `compress` stored."
+    "The dense matrix `compress` stored; parts that do not fit together are a `ValueError`."
     size = shape.tolist()
-    kept = torch.from_numpy(np.unpackbits(bitmask.numpy(), count=int(np.prod(size))).astype(bool)).reshape(size)
+    numel = int(np.prod(size))
+    if bitmask.numel() != -(-numel // 8): raise ValueError(f"a bitmask of {bitmask.numel()} bytes for shape {size}")
+    kept = torch.from_numpy(np.unpackbits(bitmask.numpy(), count=numel).astype(bool)).reshape(size)
+    if int(kept.sum()) != values.numel(): raise ValueError(f"{values.numel()} values for {int(kept.sum())} kept places")
     out = torch.zeros(size, dtype=values.dtype)
     out[kept] = values
     return out
@@ -118,11 +122,8 @@ def _unpack(flat:dict[str, Tensor]) -> dict[str, Tensor]:
     state = {k: v for k, v in flat.items() if k.rsplit(".", 1)[0] not in names}
     for n in sorted(names):
         if missing := [p for p in PARTS if f"{n}.{p}" not in flat]: raise ValueError(f"{n} lacks its {', '.join(missing)}")
-        values, bits, shape = (flat[f"{n}.{p}"] for p in PARTS)
-        numel = int(np.prod(shape.tolist()))
-        if bits.numel() != -(-numel // 8) or int(np.unpackbits(bits.numpy(), count=numel).sum()) != values.numel():
-            raise ValueError(f"{n}: its values, bitmask and shape {shape.tolist()} do not fit together")
-        state[n] = decompress(values, bits, shape)
+        try: state[n] = decompress(*(flat[f"{n}.{p}"] for p in PARTS))
+        except ValueError as e: raise ValueError(f"{n}: its values, bitmask and shape do not fit together ({e})") from None
     return state
 
 # %% ../nbs/11_export.ipynb #64e404a1
@@ -139,7 +140,7 @@ def load_pruned(
         model = getattr(transformers, (config.architectures or ["AutoModelForSequenceClassification"])[0])(config)
         model.load_state_dict(state, strict=True)
     except Exception as e:  # a truncated file, flipped bytes, a reshaped tensor, a config of another model
-        raise ValueError(f"{path}: cannot be loaded: {(str(e).strip().splitlines() or [type(e).__name__])[-1][:300]}") from None
+        raise ValueError(f"{path}: cannot be loaded: {error_line(e, 300)}") from None
     return model.eval()
 
 # %% ../nbs/11_export.ipynb #c5127b6b

@@ -8,7 +8,7 @@ import json, os, shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from .core import to_json
+from .core import error_line, to_json
 from .dist import is_main_process
 
 # %% auto #0
@@ -39,8 +39,7 @@ def _durable(path:Path):
 
 def _failed(path:Path, e:Exception) -> OSError:
     free = shutil.disk_usage(path.parent).free / 2**20
-    reason = (str(e).strip().splitlines() or [type(e).__name__])[-1][:200]
-    return OSError(f"could not write {path} ({reason}; {free:,.0f} MiB free on that disk): nothing was lost; "
+    return OSError(f"could not write {path} ({error_line(e)}; {free:,.0f} MiB free on that disk): nothing was lost; "
                    "make room and rerun the same command to resume")
 
 # %% ../nbs/00a_files.ipynb #310b16d8

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .core import check_finite
+from .core import check_finite, error_line
 from .files import SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES
 
 # %% auto #0
@@ -77,7 +77,7 @@ def load_model(
             try: model, info = _pretrained(AutoModelForSequenceClassification, path, num_labels=num_labels, **kw)
             except (RuntimeError, ValueError) as e:  # e.g. a classifier fine-tuned for another label count
                 raise ValueError(f"model {path} does not load as a {num_labels}-label classifier (fine-tuned for another "
-                                 f"task?): {str(e).splitlines()[-1][:300]}") from None
+                                 f"task?): {error_line(e, 300)}") from None
     _check_loaded(model, info, path, pretrained)
     check_finite(model.state_dict(), f"model {path}")
     return model
