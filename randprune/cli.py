@@ -5,7 +5,7 @@
 # %% ../nbs/10_cli.ipynb #f573cd18
 from __future__ import annotations
 import argparse, json, os, sys
-from dataclasses import MISSING, asdict, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +13,7 @@ from typing import Literal, get_args, get_origin, get_type_hints
 
 from .ablate import AblateConfig, copy_notebooks, run_batch
 from .analysis import run_report, side_by_side
+from .core import field_default
 from .data import DataConfig
 from .demo import DemoConfig, run_demo
 from .dist import is_main_process
@@ -53,7 +54,7 @@ def add_config_args(parser:argparse.ArgumentParser, *classes, titles:dict|None=N
         hints, helps = get_type_hints(cls), _field_help(cls)
         group = parser.add_argument_group((titles or {}).get(cls, cls.__name__), (cls.__doc__ or "").split(";")[0])
         for f in fields(cls):
-            default = f.default if f.default is not MISSING else f.default_factory()
+            default = field_default(f)
             shown = f.metadata.get("shown") or _shown(default)
             hint, kw = hints[f.name], dict(default=default, help=f"{helps.get(f.name, '')} (default: {shown})")
             if "choices" in f.metadata: kw.update(choices=f.metadata["choices"]())  # from a registry: plug-ins included

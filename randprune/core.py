@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c72e03e5
 from __future__ import annotations
-import hashlib, json, math, re
+import dataclasses, hashlib, json, math, re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import get_args
@@ -16,8 +16,8 @@ from safetensors.torch import save_file
 from torch import Tensor, nn
 
 # %% auto #0
-__all__ = ['BERT_TARGETS', 'MASKS_FORMAT', 'derive_seed', 'as_generator', 'check_choice', 'bundled_minilm', 'NonFiniteError',
-           'check_finite', 'to_json', 'error_line', 'prunable_parameters', 'MaskSet', 'apply_masks',
+__all__ = ['BERT_TARGETS', 'MASKS_FORMAT', 'derive_seed', 'as_generator', 'check_choice', 'field_default', 'bundled_minilm',
+           'NonFiniteError', 'check_finite', 'to_json', 'error_line', 'prunable_parameters', 'MaskSet', 'apply_masks',
            'mask_optimizer_state', 'MaskEnforcer', 'sparsity_report', 'hamming_distance', 'kept_difference',
            'save_masks', 'load_masks']
 
@@ -46,6 +46,13 @@ def check_choice(
     "Raise a `ValueError` unless `value` is one of `kind`'s values."
     if value not in get_args(kind): raise ValueError(f"{name} must be one of {get_args(kind)}, got {value!r}")
 
+
+# %% ../nbs/00_core.ipynb #a3454149
+def field_default(
+    f:dataclasses.Field, # a field of a config dataclass
+):
+    "The default value of field `f` (a fresh one from its `default_factory`)."
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
 
 # %% ../nbs/00_core.ipynb #a2877e91
 def bundled_minilm() -> str:

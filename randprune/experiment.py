@@ -5,12 +5,13 @@
 # %% ../nbs/07_experiment.ipynb #9205e696
 from __future__ import annotations
 import difflib, time, types
-from dataclasses import MISSING, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 import pandas as pd
 from pathlib import Path
 
+from .core import field_default
 from .data import DataConfig
 from .distill import DistillConfig
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune
@@ -61,7 +62,7 @@ def parameter_defaults(
     configs:tuple=EXPERIMENT_CONFIGS, # config dataclasses
 ) -> dict:
     "Every parameter of a run with its default value."
-    return {f.name: f.default if f.default is not MISSING else f.default_factory() for cls in configs for f in fields(cls)}
+    return {f.name: field_default(f) for cls in configs for f in fields(cls)}
 
 def check_parameters(
     params:dict, # name -> value

@@ -5,13 +5,13 @@
 # %% ../nbs/05a_runs.ipynb #97390335
 from __future__ import annotations
 import atexit, json, logging, os, re, shutil, socket
-from dataclasses import MISSING, asdict, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
-from .core import check_finite, load_masks, save_masks, to_json
+from .core import check_finite, field_default, load_masks, save_masks, to_json
 from .dist import is_main_process, wait_for_everyone
 from .files import LOCK, claim_output, write_atomically, write_json
 
@@ -28,7 +28,7 @@ class Resolved(dict):
     defaults:dict = {}
 
 def _defaults(config) -> dict:
-    return {f.name: f.default if f.default is not MISSING else f.default_factory() for f in fields(config)}
+    return {f.name: field_default(f) for f in fields(config)}
 
 def resolved(**configs) -> Resolved:
     "The run's resolved configuration, one section per config (what is written to `config.json`)."
