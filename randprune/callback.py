@@ -81,8 +81,9 @@ def _checked(config, sampler, selection) -> tuple:
                             f"use {cls.__name__}(**settings)")
     reads_sampler = config.method == "mcss" or SAMPLERS.get(config.method).Settings is not None
     unused = [] if reads_sampler or sampler == SamplerConfig() else ["sampler"]
-    if config.method != "mcss" and selection != SelectionConfig(): unused.append("selection")
-    if config.method == "mcss": unused += [f"selection.{f}" for f in IGNORED if getattr(selection, f) != getattr(SelectionConfig(), f)]
+    default = SelectionConfig()
+    if config.method != "mcss" and selection != default: unused.append("selection")
+    if config.method == "mcss": unused += [f"selection.{f}" for f in IGNORED if getattr(selection, f) != getattr(default, f)]
     if unused: raise ValueError(f"method {config.method!r} does not use {', '.join(unused)}: leave it out, or choose a "
                                 "method that does")
     return config, sampler, selection

@@ -126,8 +126,7 @@ def _overlap(out:Path, inputs:dict, nested_ok:bool):
         if not given or not Path(given).exists(): continue
         p = Path(given).resolve()
         if p == out: raise ValueError(f"{out} is also the {flag} folder: an output is never an input; choose another --out")
-        own = nested_ok and any(made_as(q) for q in p.parents if out in q.parents)
-        if out in p.parents and not own:
+        if out in p.parents and not (nested_ok and any(made_as(q) for q in p.parents if out in q.parents)):
             raise ValueError(f"{out} contains the {flag} folder {p}: writing there could destroy it; choose another --out")
 
 # %% ../nbs/00a_files.ipynb #4ffdc3f0

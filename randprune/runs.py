@@ -87,9 +87,8 @@ def _holder(lock:Path) -> dict:
     try: text = lock.read_text()
     except OSError: return {}
     try: held = json.loads(text)
-    except ValueError: held = None
-    if isinstance(held, int) or held is None: return dict(pid=held if isinstance(held, int) else 0)
-    return held if isinstance(held, dict) else {}
+    except ValueError: return {}
+    return dict(pid=held) if isinstance(held, int) else held if isinstance(held, dict) else {}
 
 # %% ../nbs/05a_runs.ipynb #e6a010d0
 def _refuse_or_stale(out:Path, held:dict) -> bool:
@@ -98,8 +97,9 @@ def _refuse_or_stale(out:Path, held:dict) -> bool:
     if host != socket.gethostname():
         raise RunInUse(f"{out} is locked by pid {pid} on host {host}: randprune cannot tell from here whether it still "
                        f"runs; wait for it, or, if it is gone, delete {lock}")
-    if pid == os.getpid() and held.get("start") in (None, _started(pid)): return False
-    if pid and _alive(pid) and held.get("start") in (None, _started(pid)):
+    same = held.get("start") in (None, _started(pid))  # the pid still names the process that locked (an older lock: assumed)
+    if pid == os.getpid() and same: return False
+    if pid and _alive(pid) and same:
         raise RunInUse(f"{out} is in use by another randprune process (pid {pid} on this host): wait for it, or use another --out")
     _log.warning(f"{out}: took over the stale lock of pid {pid} (that process is gone)")
     return True

@@ -74,14 +74,14 @@ class Emep(Strategy):
         state.restore(ctx.model, ctx.optimizer)
         return self.finish(win), self.rows
 
-    def score(self, candidate:int) -> dict: return self.evaluate(self.ctx, self.state, candidate, self.ctx.selection.emep_epochs)
+    def score(self, candidate:int, **kw) -> dict: return self.evaluate(self.ctx, self.state, candidate, self.ctx.selection.emep_epochs, **kw)
 
     def finish(self, win:int) -> MaskSet: return self.build(win)
 
     def spread(self, todo:list[int]):
         "Candidate-parallel: each process scores its share of `todo` alone; every process gets every row."
         mine = todo[process_index()::num_processes()]
-        scored = [self.evaluate(self.ctx, self.state, c, self.ctx.selection.emep_epochs, local=True) for c in self.bar(mine, "candidates (this process's)")]
+        scored = [self.score(c, local=True) for c in self.bar(mine, "candidates (this process's)")]
         for row in sorted(gather_lists(scored), key=lambda r: r["candidate"]): self.record(row)  # the main process writes
         self.rows.sort(key=lambda r: r["candidate"])
 
