@@ -13,14 +13,14 @@ export RANDPRUNE_GLUE_FORMATS ?= $(wildcard $(abspath $(CURDIR)/../shared/glue_f
 # (three stages: 2x, 4x, 8x) with distillation twice, with IMP and with MCSS + EMEP (3 candidates per stage), and
 # report both side by side. About 11 minutes on 2 idle cores after set-up (measured): a demonstration, not evidence.
 DEMO_OUT ?= runs/demo
-DEMO_DATA = --task sst2 --max_train_samples 2500 --validation_size 300 --max_seq_length 64
+DEMO_DATA = --task sst2 --max_train_samples 2200 --validation_size 300 --max_seq_length 64
 DEMO_FT = --epochs 2 --lr 5e-5
 DEMO_PRUNE = --stages 0.5 0.75 0.875 --warmup_epochs 0 --stage_epochs 1 --lr 1e-4 --schedule constant \
 	--last_stage_schedule linear --weight_decay 0 --max_grad_norm 0 --eval_every 35
 DEMO_MCSS = --method mcss --candidates 3 --ratios 5e-5 1e-4 --emep_epochs 0.15 --emep_lr 2e-4 --emep_eval_every 5 \
 	--score_last 2 --score loss
 
-.PHONY: demo masks test test-fast bench quality gpu-bundle docs-check readme clean-venv
+.PHONY: demo masks test test-fast bench signal quality gpu-bundle docs-check readme clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,7 +61,7 @@ docs-check: $(STAMP)
 # comparison notebook executed there with its gates: it fails (and so does `make quality`) if the batch is degenerate.
 QUALITY = benchmarks/results/evidence-cpu
 TEACHER = runs/evidence/teacher
-TEACHER_FLAGS = --task sst2 --max_train_samples 16000 --max_seq_length 64 --epochs 2 --lr 5e-5 --eval_every 150 --group_by_length false
+TEACHER_FLAGS = --task sst2 --max_train_samples 16000 --validation_size 500 --max_seq_length 64 --epochs 2 --lr 5e-5 --eval_every 150 --group_by_length false
 quality: $(STAMP)
 	$(BIN)/randprune finetune $(TEACHER_FLAGS) --out $(TEACHER)
 	-$(BIN)/randprune ablate benchmarks/evidence_cpu.yaml --runs runs
@@ -76,6 +76,11 @@ gpu-bundle: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sampler.py
+
+# The selection-signal benchmark (benchmarks/selection_signal.py): does any cheap score of a candidate mask predict its
+# outcome? About 45 minutes on 2 idle cores, resumable (runs/selection-signal); figures to benchmarks/results.
+signal: $(STAMP)
+	$(BIN)/python benchmarks/selection_signal.py
 
 readme: $(STAMP)
 	$(BIN)/jupyter nbconvert --to markdown --log-level WARN --output-dir . --output README nbs/index.ipynb

@@ -42,7 +42,7 @@ def setup(smoke: bool, n: int, max_len: int):
     path = bundled_minilm()
     tok, teacher, student = load_tokenizer(path), load_model(path, 2, pretrained=True).eval(), load_model(path, 2, pretrained=True)
     student.load_state_dict(teacher.state_dict())
-    ds = load_glue(DataConfig(task="sst2", max_train_samples=n + 64, validation_size=64, max_seq_length=max_len))
+    ds = load_glue(DataConfig(task="sst2", max_train_samples=n, validation_size=64, max_seq_length=max_len))
     return teacher, student, tok, task, tokenize(ds, tok, max_len)
 
 
@@ -107,8 +107,8 @@ def imp_runs(smoke: bool) -> dict:
         data, model, ft_train, n_ft = t.data, t.model, t.training, 1
         stage_data = t.data
     else:
-        data = DataConfig(task="sst2", max_train_samples=6000, validation_size=300, max_seq_length=64)
-        stage_data = DataConfig(task="sst2", max_train_samples=2000, validation_size=300, max_seq_length=64)
+        data = DataConfig(task="sst2", max_train_samples=5700, validation_size=300, max_seq_length=64)
+        stage_data = DataConfig(task="sst2", max_train_samples=1700, validation_size=300, max_seq_length=64)
         model, ft_train, n_ft = "", TrainConfig(lr=5e-5, eval_every=100), 1
     teacher = finetune(data, ft_train, FinetuneConfig(model=model, out=str(root/"teacher"), epochs=n_ft), progress=False)
     rows = {}

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .data import get_task
 from .runs import read_metrics
+from .scores import margin_noise
 
 def _plt():
     "matplotlib's pyplot, imported when a plot is drawn (`import randprune` and the command line load none)."
@@ -94,7 +95,16 @@ def _noise_line(cands:pd.DataFrame, step:str) -> list[str]:
     if "noise" not in c or det.empty or win.empty or pd.isna(det.noise.iloc[0]): return []
     margin = win.score.iloc[0] - det.score.iloc[0]
     return [f"    noise floor {det.noise.iloc[0]:.4f} (bootstrap std of the deterministic candidate's score); "
-            f"winner - deterministic {margin:+.4f} ({abs(margin) / det.noise.iloc[0]:.1f} x the noise)"]
+            f"winner - deterministic {margin:+.4f} ({abs(margin) / det.noise.iloc[0]:.1f} x the noise)"
+            + _margin_part(win.iloc[0], det.iloc[0], margin)]
+
+def _margin_part(win:pd.Series, det:pd.Series, margin:float) -> str:
+    "The noise of the winner's margin itself (paired bootstrap and IMP's seed spread), where the run measured it."
+    if pd.isna(win.get("paired_noise", math.nan)): return ""
+    seed = det.get("seed_noise", math.nan)
+    noise = margin_noise(dict(win, paired_noise=float(win.paired_noise)), dict(seed_noise=None if pd.isna(seed) else float(seed)))
+    seeds = f", IMP's seed spread {seed:.4f}" if pd.notna(seed) else ""
+    return f"; noise of that margin {noise:.4f} (paired{seeds}: {abs(margin) / noise:.1f} x)" if noise else ""
 
 def run_report(
     run:str|Path, # a finished run folder

@@ -69,7 +69,7 @@ def _repeat(loader):
 _log = logging.getLogger("randprune")
 DIGEST_KEY = "randprune_masks_sha256" # in the optimizer's param groups: the digest of the masks in force
 
-IGNORED = ("noise_resamples", "parallel") # SelectionConfig fields that the Trainer's MCSS does not read
+IGNORED = ("noise_resamples", "noise_reps", "margin_z", "zero_step_batches", "candidate_seeds", "parallel") # SelectionConfig fields that the Trainer's MCSS does not read (its candidates always share one seed)
 
 def _checked(config, sampler, selection) -> tuple:
     "The callback's configs (defaults for None), refusing other types and settings its method would ignore."
@@ -84,6 +84,9 @@ def _checked(config, sampler, selection) -> tuple:
     default = SelectionConfig()
     if config.method != "mcss" and selection != default: unused.append("selection")
     if config.method == "mcss": unused += [f"selection.{f}" for f in IGNORED if getattr(selection, f) != getattr(default, f)]
+    if config.method == "mcss" and selection.rule == "margin":
+        raise ValueError("rule='margin' needs each candidate's paired noise, which the Trainer callback does not measure: "
+                         "use rule='best', or `randprune prune`")
     if unused: raise ValueError(f"method {config.method!r} does not use {', '.join(unused)}: leave it out, or choose a "
                                 "method that does")
     return config, sampler, selection
@@ -131,7 +134,7 @@ class TrainerMCSS:
             start.restore(t.model, t.optimizer)
             rows.append(dict(stage=stage, candidate=c, ratio=sel.ratio(stage, c), evaluations=evals,
                              score=score_of(evals, sel, sign)))
-        win = broadcast_object_list([_winner(rows, sel.rule)])[0]  # every rank takes the main process's choice
+        win = broadcast_object_list([_winner(rows, sel)])[0]  # every rank takes the main process's choice
         for r in rows: r["winner"] = r["candidate"] == win
         self.rows += rows
         return win

@@ -5,17 +5,19 @@
 # %% ../nbs/01_data.ipynb #151d2298
 from __future__ import annotations
 import csv, math, os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 from datasets import Dataset, DatasetDict
 
-from .core import NonFiniteError, as_generator
+from .core import NonFiniteError, as_generator, check_choice
 
 # %% auto #0
-__all__ = ['GLUE_TASKS', 'Task', 'get_task', 'compute_metrics', 'read_glue_tsv', 'DataConfig', 'load_glue', 'tokenize']
+__all__ = ['GLUE_TASKS', 'ValidationFrom', 'Task', 'get_task', 'compute_metrics', 'read_glue_tsv', 'DataConfig', 'split_indices',
+           'load_glue', 'tokenize']
 
 # %% ../nbs/01_data.ipynb #38549d3e
 @dataclass(frozen=True)
@@ -112,26 +114,33 @@ def read_glue_tsv(
     return out
 
 # %% ../nbs/01_data.ipynb #b275207b
+ValidationFrom = Literal["full", "subset"]
+
 @dataclass
 class DataConfig:
     "Which task and examples to load; the field names are the CLI flags and papermill parameters."
     task:str = "sst2" # GLUE task name
     glue_dir:str = "" # GLUE folder (TASK/train.tsv, TASK/dev.tsv); "" = $RANDPRUNE_GLUE_DIR, else the hub
     max_seq_length:int = 128 # tokens per example (longer ones are truncated)
-    max_train_samples:int = 0 # use the first N training examples (0 = all), before the validation split
+    max_train_samples:int = 0 # train on the first N of the examples the validation split leaves (0 = all)
     max_eval_samples:int = 0 # use the first N dev examples (0 = all)
     validation_size:float = 0.1 # validation split carved from train: a fraction (< 1) or a count (>= 1)
-    validation_dev_multiple:float = 0. # if > 0: the validation split is this many times the dev set (at most half of train)
+    validation_dev_multiple:float = 0. # if > 0: the validation split is this many times the dev set
+    validation_max_fraction:float = field(default=0.1, metadata=dict(absent=0.5)) # cap: the validation split takes at most this fraction of train (small tasks keep their training data)
+    validation_from:ValidationFrom = field(default="full", metadata=dict(absent="subset")) # "full": carved from the whole training set before `max_train_samples` (one split per task and seed, disjoint from every run's training data); "subset": from the first `max_train_samples` (the split of earlier runs)
     data_seed:int = 0 # seed of the validation split
     tokenizer:str = "" # tokenizer folder or hub id ("" = the model's own, saved beside it)
 
     def __post_init__(self):
         self.task = get_task(self.task).name  # canonical: `SST-2` and `sst2` are one run
         self.glue_dir = self.glue_dir or os.environ.get("RANDPRUNE_GLUE_DIR", "")  # recorded in the run's config
+        check_choice("validation_from", self.validation_from, ValidationFrom)
         if self.max_seq_length < 8: raise ValueError(f"max_seq_length must be >= 8, got {self.max_seq_length}")
         if self.max_train_samples < 0 or self.max_eval_samples < 0: raise ValueError("max_*_samples must be >= 0")
         if not self.validation_size > 0: raise ValueError(f"validation_size must be > 0, got {self.validation_size}")
         if self.validation_dev_multiple < 0: raise ValueError(f"validation_dev_multiple must be >= 0, got {self.validation_dev_multiple}")
+        if not 0 < self.validation_max_fraction < 1:
+            raise ValueError(f"validation_max_fraction must be in (0, 1), got {self.validation_max_fraction}")
 
 # %% ../nbs/01_data.ipynb #4348830e
 def _from_folder(task:Task, folder:Path) -> DatasetDict:
@@ -150,18 +159,31 @@ def _from_hub(task:Task) -> DatasetDict:
     keep = lambda d: d.select_columns([*task.hub_cols, "label"]).rename_columns(names)
     return DatasetDict(train=keep(ds["train"]), dev=keep(ds[task.hub_dev]))
 
+# %% ../nbs/01_data.ipynb #cd272dd6
+def split_indices(
+    config:DataConfig, # sizes, cap, mode and seed
+    n_train:int, # examples in the task's training file
+    n_dev:int, # examples in its dev set (for `validation_dev_multiple`)
+) -> tuple[list[int], list[int]]:
+    "Row indices of the training file that form `(train, validation)`."
+    pool = n_train if config.validation_from == "full" else min(config.max_train_samples or n_train, n_train)
+    n_val = round(config.validation_size * pool) if config.validation_size < 1 else int(config.validation_size)
+    if config.validation_dev_multiple: n_val = round(config.validation_dev_multiple * n_dev)
+    n_val = min(n_val, math.floor(config.validation_max_fraction * pool))
+    if not 0 < n_val < pool: raise ValueError(f"validation split of {n_val} from {pool} training examples")
+    perm = torch.randperm(pool, generator=as_generator(config.data_seed)).tolist()
+    train = sorted(perm[n_val:])
+    if config.validation_from == "full" and config.max_train_samples: train = train[:config.max_train_samples]
+    return train, sorted(perm[:n_val])
+
 def load_glue(config:DataConfig) -> DatasetDict:
     "Splits `train`, `validation` (carved from train, seeded) and `dev` (the reported set) of `config.task`."
     task = get_task(config.task)
     ds = _from_folder(task, Path(config.glue_dir)) if config.glue_dir else _from_hub(task)
-    train, dev = ds["train"], ds["dev"]
-    if config.max_train_samples: train = train.select(range(min(config.max_train_samples, len(train))))
+    dev = ds["dev"]
     if config.max_eval_samples: dev = dev.select(range(min(config.max_eval_samples, len(dev))))
-    n_val = round(config.validation_size * len(train)) if config.validation_size < 1 else int(config.validation_size)
-    if config.validation_dev_multiple: n_val = min(round(config.validation_dev_multiple * len(dev)), len(train) // 2)
-    if not 0 < n_val < len(train): raise ValueError(f"validation split of {n_val} from {len(train)} training examples")
-    perm = torch.randperm(len(train), generator=as_generator(config.data_seed)).tolist()
-    return DatasetDict(train=train.select(sorted(perm[n_val:])), validation=train.select(sorted(perm[:n_val])), dev=dev)
+    train, validation = split_indices(config, len(ds["train"]), len(dev))
+    return DatasetDict(train=ds["train"].select(train), validation=ds["train"].select(validation), dev=dev)
 
 # %% ../nbs/01_data.ipynb #6cb3a963
 def tokenize(

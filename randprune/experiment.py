@@ -134,7 +134,7 @@ def paper_recipe(
     "The official scripts' settings for `task`, as parameter -> value."
     return dict(
         batch_size=64, lr=5e-5, weight_decay=0., max_grad_norm=0., warmup_ratio=.1, schedule="constant", eval_every=50,
-        early_stopping=10, mixed_precision="auto", method="mcss", stages=list(PAPER_STAGES), warmup_epochs=1., stage_epochs=10.,
+        early_stopping=100, mixed_precision="auto", method="mcss", stages=list(PAPER_STAGES), warmup_epochs=1., stage_epochs=10.,
         last_stage_schedule="linear", loss="kd", candidates=8, ratios=list(REFERENCE_RATIOS), selection="emep", emep_epochs=1.,
         emep_lr=2e-4, emep_warmup_ratio=.1, emep_eval_every=50, score_last=10, score="metric", tie_break="random", power=5.,
         attention_weight=1., hidden_weight=1., logit_weight=1., temperature=1., logit_mean="all",
@@ -154,7 +154,7 @@ def with_recipe(
 
 # %% ../nbs/07_experiment.ipynb #a28528fe
 RECIPE_SOURCES = dict(batch_size="sh", lr="sh", weight_decay="args (default 0)", max_grad_norm="our reading of the training loop", warmup_ratio="py (10%)",
-    schedule="sh (constant_with_warmup)", eval_every="sh (eval_step 50)", early_stopping="sh --early_stop; patience ours",
+    schedule="sh (constant_with_warmup)", eval_every="sh (eval_step 50)", early_stopping="utils_randomness.py (patience 100)",
     mixed_precision="py (fp16=True)", method="py", stages="py", warmup_epochs="py (1 dense epoch)", stage_epochs="sh (10 epochs)",
     last_stage_schedule="py (linear in the last stage)", loss="sh (--kd)", candidates="sh (8 + 8)", ratios="py", selection="py",
     emep_epochs="py (1 epoch)", emep_lr="py (2e-4)", emep_warmup_ratio="py", emep_eval_every="sh", score_last="py (quickcheck)",

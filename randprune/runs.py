@@ -24,11 +24,12 @@ __all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'Resolved', 'resolved', 'c
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
-    "A run's resolved configuration (what `config.json` holds); `defaults` has every field's default, by section."
+    "A run's resolved configuration (what `config.json` holds); `defaults` has what a field a stored one lacks stands for."
     defaults:dict = {}
 
 def _defaults(config) -> dict:
-    return {f.name: field_default(f) for f in fields(config)}
+    "Each field's value where a stored config has none: its `absent` metadata (the behaviour before it existed), else its default."
+    return {f.name: f.metadata["absent"] if "absent" in f.metadata else field_default(f) for f in fields(config)}
 
 def resolved(**configs) -> Resolved:
     "The run's resolved configuration, one section per config (what is written to `config.json`)."

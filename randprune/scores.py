@@ -10,13 +10,16 @@ from typing import ClassVar
 from .registry import Registry
 
 # %% auto #0
-__all__ = ['SCORES', 'RULES', 'Score', 'Metric', 'Loss', 'rank_key', 'Rule', 'Best']
+__all__ = ['SCORES', 'RULES', 'Score', 'Metric', 'Loss', 'Progressive', 'ZeroStep', 'rank_key', 'Rule', 'Best', 'margin_noise',
+           'Margin']
 
 # %% ../nbs/04a_scores.ipynb #54c70b72
 class Score:
     "What a candidate is scored on; subclass, name it, and register it in `SCORES`."
     name:ClassVar[str] = "" # what `--score` calls it
     sign:ClassVar[float] = 1. # -1 where lower is better (a loss)
+    trains:ClassVar[bool] = True # False: scored before any training (EMEP is skipped)
+    validates:ClassVar[bool] = True # False: EMEP runs without a validation pass (the score reads the training loss)
 
     def key(self, task) -> str:
         "The field of an EMEP evaluation (a `train` history row) this score reads."
@@ -47,6 +50,19 @@ class Loss(Score):
     def key(self, task) -> str: return "eval_loss"
     def trainer_key(self, args) -> tuple[str, float]: return "eval_loss", -1.
 
+# %% ../nbs/04a_scores.ipynb #df2992e8
+@SCORES.register
+class Progressive(Score):
+    "Minus the training loss of EMEP's fresh batches, each before its update (progressive validation: no validation pass)."
+    name, sign, validates = "progressive", -1., False
+    def key(self, task) -> str: return "loss"
+
+@SCORES.register
+class ZeroStep(Score):
+    "Minus the training objective of the masked model on a few validation batches, before any training (no EMEP)."
+    name, sign, trains = "zero_step", -1., False
+    def key(self, task) -> str: return "zero_step_loss"
+
 # %% ../nbs/04a_scores.ipynb #d748a14b
 def rank_key(row:dict) -> tuple:
     "Sort key of a scored candidate, best first: finite scores high to low, then non-finite ones; ties to the lower index."
@@ -56,6 +72,7 @@ def rank_key(row:dict) -> tuple:
 class Rule:
     "How a stage's winner is picked from its candidates' rows; subclass, name it, and register it in `RULES`."
     name:ClassVar[str] = "" # what `--rule` calls it
+    def __init__(self, selection=None): self.selection = selection # the run's `SelectionConfig` (its settings)
     def choose(self, rows:list[dict]) -> int:
         "The winning candidate's index."
         raise NotImplementedError
@@ -67,3 +84,25 @@ class Best(Rule):
     "The highest score (the paper); ties to the lower index."
     name = "best"
     def choose(self, rows:list[dict]) -> int: return min(rows, key=rank_key)["candidate"]
+
+# %% ../nbs/04a_scores.ipynb #d21853cd
+def margin_noise(
+    row:dict, # a candidate's row (with `paired_noise`)
+    imp:dict, # the IMP candidate's row (with `seed_noise` where `noise_reps` measured it)
+) -> float:
+    "The noise of `row`'s score minus IMP's: its paired bootstrap noise and sqrt(2) x IMP's seed noise, in quadrature."
+    if row.get("paired_noise") is None:
+        raise ValueError(f"candidate {row['candidate']} has no paired noise: the margin rule needs it (randprune prune's EMEP "
+                         "and full selection measure it with noise_resamples > 0; the Trainer callback does not)")
+    return math.hypot(row["paired_noise"], math.sqrt(2) * (imp.get("seed_noise") or 0.))
+
+@RULES.register
+class Margin(Rule):
+    "IMP's candidate unless another beats it by more than `margin_z` x the noise of the difference; then the best of those."
+    name = "margin"
+    def choose(self, rows:list[dict]) -> int:
+        imp = next((r for r in rows if r["candidate"] == 0), None)
+        if imp is None: raise ValueError("the margin rule compares with the IMP candidate (0), which is not among the rows")
+        z = self.selection.margin_z
+        clear = [r for r in rows if r["candidate"] and rank_key(r)[0] == 0 and r["score"] - imp["score"] > z * margin_noise(r, imp)]
+        return min(clear, key=rank_key)["candidate"] if clear else 0

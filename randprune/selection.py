@@ -4,21 +4,22 @@
 
 # %% ../nbs/05_selection.ipynb #3e27e61d
 from __future__ import annotations
-import copy, logging, math, time
+import copy, itertools, logging, math, time
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import torch
+from accelerate.utils import send_to_device
 
-from .core import MaskSet, apply_masks, check_choice, derive_seed, kept_difference
+from .core import MaskSet, apply_masks, as_generator, check_choice, derive_seed, kept_difference
 from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, randomized_samplers, sample_masks
 from .scores import RULES, SCORES
-from .train import Objective, TrainConfig, bootstrap_std, make_loader, predict, train
+from .train import Objective, TrainConfig, TrainResult, make_loader, scores, train
 
 # %% auto #0
-__all__ = ['Selection', 'Randomness', 'Parallel', 'SelectionConfig', 'candidate_masks', 'StageState', 'SelectionContext',
-           'emep_training', 'score_of', 'evaluate_candidate']
+__all__ = ['Selection', 'Randomness', 'Parallel', 'CandidateSeeds', 'SelectionConfig', 'candidate_masks', 'StageState',
+           'SelectionContext', 'emep_training', 'score_of', 'zero_step_losses', 'paired_noise', 'evaluate_candidate']
 
 # %% ../nbs/05_selection.ipynb #43397819
 Selection = Literal["emep", "full", "halving"]
@@ -26,6 +27,8 @@ Selection = Literal["emep", "full", "halving"]
 Randomness = Literal["constant", "decreasing", "increasing"]
 
 Parallel = Literal["candidates", "data"]
+
+CandidateSeeds = Literal["common", "per_candidate"]
 
 # %% ../nbs/05_selection.ipynb #0666b90b
 @dataclass
@@ -40,25 +43,18 @@ class SelectionConfig:
     emep_warmup_ratio:float = 0.1 # EMEP warm-up fraction
     emep_eval_every:int = 10 # EMEP evaluation period, in steps
     score_last:int = 10 # a candidate's score: the mean of its last N evaluations
-    score:str = field(default="metric", metadata=dict(choices=SCORES.names)) # what is scored (`scores.SCORES`): the task's main metric (the paper) or minus the validation loss
-    rule:str = field(default="best", metadata=dict(choices=RULES.names)) # how the winner is picked (`scores.RULES`): "best", the highest score (the paper)
-    noise_resamples:int = 200 # bootstrap resamples for the noise floor of the deterministic candidate's score (0 = none)
+    score:str = field(default="metric", metadata=dict(choices=SCORES.names)) # what is scored (`scores.SCORES`): "metric", the task's main metric (the paper), "loss", "progressive" or "zero_step"
+    rule:str = field(default="best", metadata=dict(choices=RULES.names)) # how the winner is picked (`scores.RULES`): "best", the highest score (the paper), or "margin"
+    candidate_seeds:CandidateSeeds = field(default="common", metadata=dict(absent="per_candidate")) # "common": a stage's candidates all train with one data order and dropout (common random numbers); "per_candidate": each its own (earlier runs)
+    noise_resamples:int = 200 # bootstrap resamples of the validation examples for each candidate's paired noise vs IMP (0 = none)
+    noise_reps:int = 0 # re-seeded EMEP runs of the IMP candidate per stage: the training noise of its score (0 = not measured)
+    margin_z:float = 2. # the "margin" rule: a candidate must beat IMP by more than this many noise standard deviations
+    zero_step_batches:int = 4 # the "zero_step" score: validation batches (of `batch_size`) it is measured on
     randomness:Randomness = "constant" # how r changes across stages
     randomness_factor:float = 2. # per-stage factor of the decreasing/increasing schedules
     parallel:Parallel = "candidates" # several processes, EMEP: each scores its share of the candidates ("candidates") or all train each one ("data")
 
-    def __post_init__(self):
-        check_choice("selection", self.selection, Selection)
-        check_choice("randomness", self.randomness, Randomness)
-        SCORES.get(self.score); RULES.get(self.rule)  # a name not registered: a ValueError listing those that are
-        check_choice("parallel", self.parallel, Parallel)
-        if self.candidate_sampler not in randomized_samplers():
-            raise ValueError(f"candidate_sampler must be a randomized sampler, one of {randomized_samplers()}, got {self.candidate_sampler!r}")
-        if self.noise_resamples < 0: raise ValueError(f"noise_resamples must be >= 0, got {self.noise_resamples}")
-        if self.candidates < 1: raise ValueError(f"candidates must be >= 1, got {self.candidates}")
-        if not self.ratios or min(self.ratios) <= 0: raise ValueError(f"ratios must be positive, got {self.ratios}")
-        if self.score_last < 1 or self.emep_eval_every < 1: raise ValueError("score_last and emep_eval_every must be >= 1")
-        if not self.emep_epochs > 0 or not self.randomness_factor > 0: raise ValueError("emep_epochs and randomness_factor must be > 0")
+    def __post_init__(self): _check_selection(self)
 
     @property
     def trains_winner(self) -> bool:
@@ -70,6 +66,27 @@ class SelectionConfig:
         if candidate == 0: return None
         scale = {"constant": 1., "decreasing": self.randomness_factor, "increasing": 1 / self.randomness_factor}[self.randomness]
         return self.ratios[(candidate - 1) % len(self.ratios)] * scale ** (stage - 1)
+
+# %% ../nbs/05_selection.ipynb #befba0f4
+def _check_selection(c:SelectionConfig):
+    "Raise a `ValueError` naming the first setting of `c` that is out of range."
+    for name, kind in (("selection", Selection), ("randomness", Randomness), ("parallel", Parallel), ("candidate_seeds", CandidateSeeds)):
+        check_choice(name, getattr(c, name), kind)
+    score = SCORES.get(c.score); RULES.get(c.rule)  # a name not registered: a ValueError listing those that are
+    if c.selection != "emep" and not (score.trains and score.validates):
+        raise ValueError(f"score={c.score!r} scores EMEP runs: selection 'full' and 'halving' rank by validation evaluations")
+    if c.candidate_sampler not in randomized_samplers():
+        raise ValueError(f"candidate_sampler must be a randomized sampler, one of {randomized_samplers()}, got {c.candidate_sampler!r}")
+    if min(c.noise_resamples, c.noise_reps) < 0: raise ValueError("noise_resamples and noise_reps must be >= 0")
+    if c.candidates < 1: raise ValueError(f"candidates must be >= 1, got {c.candidates}")
+    if not c.ratios or min(c.ratios) <= 0: raise ValueError(f"ratios must be positive, got {c.ratios}")
+    if min(c.score_last, c.emep_eval_every, c.zero_step_batches) < 1:
+        raise ValueError("score_last, emep_eval_every and zero_step_batches must be >= 1")
+    if not c.emep_epochs > 0 or not c.randomness_factor > 0: raise ValueError("emep_epochs and randomness_factor must be > 0")
+    if c.margin_z < 0: raise ValueError(f"margin_z must be >= 0, got {c.margin_z}")
+    if c.rule == "margin" and (c.selection == "halving" or not c.noise_resamples):
+        raise ValueError("rule='margin' needs the paired noise of every candidate vs IMP: selection 'emep' or 'full' "
+                         "with noise_resamples > 0")
 
 # %% ../nbs/05_selection.ipynb #c0edbccc
 def candidate_masks(
@@ -132,8 +149,8 @@ def emep_training(
     selection:SelectionConfig, # EMEP's learning rate, warm-up and evaluation period
 ) -> TrainConfig:
     "The settings of a candidate's EMEP run (the pipeline's and the Trainer callback's): linear schedule, EMEP's lr and warm-up."
-    return replace(training, lr=selection.emep_lr, schedule="linear", keep_best=False, warmup_ratio=selection.emep_warmup_ratio,
-                   eval_every=selection.emep_eval_every)
+    return replace(training, lr=selection.emep_lr, schedule="linear", keep_best=False, early_stopping=0,
+                   warmup_ratio=selection.emep_warmup_ratio, eval_every=selection.emep_eval_every)
 
 def score_of(
     evaluations:list[float], # a candidate's EMEP evaluations, in order
@@ -149,10 +166,51 @@ def _score(ctx:SelectionContext, history:list[dict], stage:int, candidate:int) -
     if not math.isfinite(score): logging.getLogger("randprune").warning(f"stage {stage} candidate {candidate}: score {score} ranks last")
     return score
 
-def _noise(ctx:SelectionContext) -> float:
-    "Bootstrap std of the model's validation score: the noise floor a winner's margin is compared with."
-    logits, labels = predict(ctx.model, make_loader(ctx.data["validation"], ctx.tokenizer, ctx.training.eval_batch_size))
-    return bootstrap_std(ctx.task, logits, labels, _key(ctx), ctx.selection.noise_resamples, derive_seed(ctx.seed, "noise"))
+@torch.no_grad()
+def zero_step_losses(ctx:SelectionContext) -> list[float]:
+    "The training objective of the (masked) model on the first `zero_step_batches` validation batches, in evaluation mode."
+    model, device = ctx.model, next(ctx.model.parameters()).device
+    loader = make_loader(ctx.data["validation"], ctx.tokenizer, ctx.training.batch_size)
+    model.eval()
+    try: return [float(ctx.objective(model, send_to_device(b, device))) for b in itertools.islice(loader, ctx.selection.zero_step_batches)]
+    finally: model.train()
+
+# %% ../nbs/05_selection.ipynb #47e68ede
+def _units(ctx:SelectionContext, res:TrainResult|None, zero:list|None) -> dict:
+    "What a candidate's score was measured on, to resample: the validation logits, or the losses it averages."
+    score = SCORES.get(ctx.selection.score)
+    if not score.trains: return dict(values=zero)
+    if not score.validates:
+        first = res.history[-ctx.selection.score_last - 1]["step"] if len(res.history) > ctx.selection.score_last else 0
+        return dict(values=res.losses[first:])  # the training losses of the evaluations the score averages
+    return dict(logits=np.round(res.last[0].numpy(), 5).tolist())  # the last evaluation's
+
+def _measure(ctx:SelectionContext, units:dict) -> tuple[int, callable]:
+    "The number of resampling units in `units`, and the score (sign applied) on a resample of their indices."
+    sign = SCORES.get(ctx.selection.score).sign
+    if "values" in units:
+        v = torch.tensor(units["values"])
+        return len(v), lambda i: sign * float(v[i].mean())
+    logits, labels, key = torch.tensor(units["logits"]), torch.tensor(ctx.data["validation"]["labels"]), _key(ctx)
+    return len(logits), lambda i: sign * scores(ctx.task, logits[i], labels[i])[key]
+
+def paired_noise(
+    ctx:SelectionContext, # the task, validation labels, score and `noise_resamples`
+    rows:list[dict], # a stage's scored rows, with their `units` (removed here)
+) -> list[dict]:
+    "Set each candidate's `paired_noise` (bootstrap std of its score minus IMP's, on common resamples) and IMP's `noise`."
+    units, n = {r["candidate"]: r.pop("units", None) for r in rows}, ctx.selection.noise_resamples
+    if not n or units.get(0) is None: return rows
+    size, ref = _measure(ctx, units[0])
+    g = as_generator(derive_seed(ctx.seed, "paired-noise", rows[0]["stage"]))
+    idx = [torch.randint(size, (size,), generator=g) for _ in range(n)]
+    base = np.array([ref(i) for i in idx])
+    for r in rows:
+        if units.get(r["candidate"]) is None: continue
+        m, measure = _measure(ctx, units[r["candidate"]])
+        if r["candidate"] == 0: r["noise"] = float(np.std(base, ddof=1))
+        elif m == size: r["paired_noise"] = float(np.std(np.array([measure(i) for i in idx]) - base, ddof=1))
+    return rows
 
 # %% ../nbs/05_selection.ipynb #123fc54d
 def _candidate(ctx:SelectionContext, state:StageState, candidate:int) -> MaskSet:
@@ -165,6 +223,12 @@ def _mean_draws(params:dict, sparsity:float, ratio:float|None) -> float|None:
     if ratio is None: return None
     return float(np.mean([n_draws(p.numel(), n_keep(p.numel(), sparsity), ratio) for p in params.values()]))
 
+def _train_seed(ctx:SelectionContext, stage:int, candidate:int, rep:int) -> int:
+    "The seed of a candidate's data order and dropout: one per stage (common random numbers) unless `per_candidate`."
+    if rep: return derive_seed(ctx.seed, "candidate-rep", stage, rep)  # a re-seeded run of IMP's candidate (`noise_reps`)
+    per = (candidate,) if ctx.selection.candidate_seeds == "per_candidate" else ()
+    return derive_seed(ctx.seed, "candidate-train", stage, *per)
+
 def evaluate_candidate(
     ctx:SelectionContext, # model, optimizer, data, settings
     state:StageState, # where the candidate starts from
@@ -175,9 +239,10 @@ def evaluate_candidate(
     restore:bool=True, # put the stage state back afterwards
     steps:int=0, # a budget in optimizer steps instead of `epochs`
     local:bool=False, # train on this process alone (candidate-parallel selection)
+    rep:int=0, # > 0: a re-seeded repeat (the training noise of IMP's score)
 ) -> dict:
-    "Train candidate `candidate` from `state` for `epochs`; its score (mean of the last evaluations), randomness and time."
-    start = time.perf_counter()
+    "Train candidate `candidate` from `state` for `epochs`; its score, what it was measured on, randomness and time."
+    start, score = time.perf_counter(), SCORES.get(ctx.selection.score)
     state.restore(ctx.model, ctx.optimizer)
     built = masks is None  # built here from the state's weights (else the caller reports `differs`)
     masks = masks or _candidate(ctx, state, candidate)
@@ -186,11 +251,15 @@ def evaluate_candidate(
     row = dict(stage=state.stage, candidate=candidate, ratio=ratio, draws=_mean_draws(ctx.params, state.sparsity, ratio),
                differs=(kept_difference(masks, _candidate(ctx, state, 0)) if candidate else 0.) if built else None)
     apply_masks(ctx.model, masks)
-    res = train(ctx.model, {"train": ctx.data["train"], "validation": ctx.data["validation"]}, ctx.tokenizer,
-                    ctx.task, training, epochs=epochs, steps=steps, masks=masks, optimizer=ctx.optimizer, progress=False,
-                    seed=derive_seed(ctx.seed, "candidate-train", state.stage, candidate), objective=ctx.objective, local=local)
-    row.update(score=_score(ctx, res.history, state.stage, candidate), best=res.best, steps=res.steps)
-    if candidate == 0 and ctx.selection.noise_resamples: row["noise"] = _noise(ctx)
+    if not score.trains:
+        zero = zero_step_losses(ctx)
+        row.update(score=score.sign * float(np.mean(zero)), best=None, steps=0, units=_units(ctx, None, zero))
+    else:
+        res = train(ctx.model, {"train": ctx.data["train"], "validation": ctx.data["validation"]}, ctx.tokenizer, ctx.task,
+                    training, epochs=epochs, steps=steps, masks=masks, optimizer=ctx.optimizer, progress=False, objective=ctx.objective,
+                    seed=_train_seed(ctx, state.stage, candidate, rep), local=local, validate=score.validates)
+        row.update(score=_score(ctx, res.history, state.stage, candidate), best=res.best if score.validates else None, steps=res.steps,
+                   units=_units(ctx, res, None))
     row["seconds"] = time.perf_counter() - start
     if restore: state.restore(ctx.model, ctx.optimizer)
     return row

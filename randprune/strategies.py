@@ -8,6 +8,7 @@ import logging, math
 from pathlib import Path
 from typing import Callable, ClassVar
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -15,7 +16,7 @@ from .core import MaskSet, kept_difference
 from .dist import gather_lists, num_processes, process_index
 from .files import append_jsonl, read_jsonl, write_atomically
 from .scores import RULES, rank_key
-from .selection import SelectionContext, StageState, _candidate, evaluate_candidate
+from .selection import SelectionConfig, SelectionContext, StageState, _candidate, evaluate_candidate, paired_noise
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'Strategy', 'Emep', 'Full', 'select_masks', 'Halving']
@@ -26,13 +27,13 @@ def _scored(log:Path|None, stage:int) -> dict[int, dict]:
     rows = read_jsonl(log)  # a line cut off by a crash is left out: that candidate is evaluated again
     return {r["candidate"]: r for r in rows if r["stage"] == stage and r.get("round", 0) == 0}
 
-def _winner(rows:list[dict], rule:str="best") -> int:
-    "The winner among scored `rows` by `rule` (a registered `scores.Rule`)."
-    return RULES.get(rule)().choose(rows)
+def _winner(rows:list[dict], selection:SelectionConfig) -> int:
+    "The winner among scored `rows` by `selection.rule` (a registered `scores.Rule`, made with `selection`)."
+    return RULES.get(selection.rule)(selection).choose(rows)
 
-def _crowned(rows:list[dict], rule:str="best") -> int:
-    "Mark the winner among `rows` by `rule` (`winner`: True or False); its index."
-    win = _winner(rows, rule)
+def _crowned(rows:list[dict], selection:SelectionConfig) -> int:
+    "Mark the winner among `rows` by `selection.rule` (`winner`: True or False); its index."
+    win = _winner(rows, selection)
     for r in rows: r["winner"] = r["candidate"] == win
     return win
 
@@ -70,11 +71,18 @@ class Emep(Strategy):
         if ctx.selection.parallel == "candidates" and num_processes() > 1: self.spread(todo)
         else:
             for c in self.bar(todo): self.record(self.score(c))
-        win = _crowned(self.rows, ctx.selection.rule)
+        win = _crowned(paired_noise(ctx, self.rows), ctx.selection)
         state.restore(ctx.model, ctx.optimizer)
         return self.finish(win), self.rows
 
-    def score(self, candidate:int, **kw) -> dict: return self.evaluate(self.ctx, self.state, candidate, self.ctx.selection.emep_epochs, **kw)
+    def score(self, candidate:int, **kw) -> dict:
+        "A candidate's row; IMP's also holds the spread of its score over `noise_reps` re-seeded runs (`seed_noise`)."
+        ctx, epochs = self.ctx, self.ctx.selection.emep_epochs
+        row = self.evaluate(ctx, self.state, candidate, epochs, **kw)
+        if candidate == 0 and ctx.selection.noise_reps:
+            reps = [self.evaluate(ctx, self.state, 0, epochs, rep=k, **kw)["score"] for k in range(1, ctx.selection.noise_reps + 1)]
+            row.update(rep_scores=reps, seed_noise=float(np.std([row["score"], *reps], ddof=1)))
+        return row
 
     def finish(self, win:int) -> MaskSet: return self.build(win)
 
@@ -158,7 +166,8 @@ class Halving(Strategy):
                 states[c] = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
                 scored.append(row)
             alive = sorted(r_["candidate"] for r_ in sorted(scored, key=rank_key)[:math.ceil(len(alive) / 2)])
-            if r == rounds - 1: _crowned(scored, ctx.selection.rule)
+            if r == rounds - 1: _crowned(scored, ctx.selection)
+            paired_noise(ctx, scored)  # while IMP's candidate is in the round; the units are dropped either way
             for row in scored: row.setdefault("winner", False)
             self.record(*scored)
         state.restore(ctx.model, ctx.optimizer)

@@ -158,26 +158,27 @@ class Objective:
 class Evaluator:
     "Periodic validation of a run: metrics, history and JSONL log, the best weights."
     def __init__(self,
-                 loader:DataLoader, # the validation split
+                 loader:DataLoader|None, # the validation split (None: no validation, rows hold the training loss only)
                  task:Task, # metrics and the main metric
                  config:TrainConfig, # `eval_every` and `keep_best`
                  log:str|Path|None=None, # JSONL file to append every evaluation to
                  log_extra:dict|None=None): # fields added to every row (e.g. the stage)
         self.loader, self.task, self.config, self.log, self.extra = loader, task, config, log, log_extra or {}
         self.history, self.losses, self.best, self.best_step, self.best_state = [], [], -math.inf, 0, None
-        self.since_best = 0 # evaluations since the best one
+        self.since_best, self.steps, self.last = 0, [], None # evaluations since the best one, every step's loss, the last logits
 
     def step(self, model:nn.Module, step:int, steps:int, loss:float, lr:float, device=None) -> dict|None:
         "Record the step's training loss; evaluate if it is time. The new row, or None."
-        self.losses.append(loss)
+        self.losses.append(loss); self.steps.append(loss)
         if step % self.config.eval_every and step != steps: return None
-        metrics = evaluate(model, self.loader, self.task, device)
+        if self.loader is not None: self.last = predict(model, self.loader, device)
+        metrics = scores(self.task, *self.last) if self.loader is not None else {}
         row = dict(step=step, loss=float(np.mean(self.losses)), lr=lr, **metrics, **self.extra)
         self.losses = []
         self.history.append(row)
         if self.log: append_jsonl(self.log, row)
         self.since_best += 1
-        if metrics[self.task.main_metric] > self.best:
+        if metrics and metrics[self.task.main_metric] > self.best:
             self.best, self.best_step, self.since_best = metrics[self.task.main_metric], step, 0
             if self.config.keep_best: self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         return row
@@ -200,6 +201,8 @@ class TrainResult:
     best:float # best validation main metric
     best_step:int # the step it was reached at
     history:list = field(default_factory=list) # every evaluation: step, loss, lr, metrics
+    losses:list = field(default_factory=list) # every step's training loss, in order
+    last:tuple|None = None # the last evaluation's (logits, labels)
     seconds:float = 0. # wall time
 
 def _loop(acc, model, optimizer, scheduler, loader, objective:Objective, evaluator:Evaluator, config:TrainConfig, steps:int, bar,
@@ -217,7 +220,7 @@ def _loop(acc, model, optimizer, scheduler, loader, objective:Objective, evaluat
             value = loss.detach().item()
             if not math.isfinite(value): raise NonFiniteError(f"the training loss is {value} at step {step} (learning rate {scheduler.get_last_lr()[0]:g})")
             row = evaluator.step(acc.unwrap_model(model), step, steps, value, scheduler.get_last_lr()[0], acc.device)
-            if row: bar.set_postfix(loss=f"{row['loss']:.3f}", **{evaluator.task.main_metric: f"{row[evaluator.task.main_metric]:.4f}"})
+            if row: bar.set_postfix({k: f"{row[k]:.4f}" for k in ("loss", evaluator.task.main_metric) if k in row})
             if step >= steps or evaluator.stop: return
 
 # %% ../nbs/04_train.ipynb #31e3b923
@@ -238,6 +241,7 @@ def train(
     desc:str="train", # progress-bar label
     progress:bool=True, # show a progress bar
     local:bool=False, # train on this process alone, on every batch (candidate-parallel selection), even when there are several
+    validate:bool=True, # evaluate on `data["validation"]` (False: the history holds the training loss only)
 ) -> TrainResult:
     "Train `model` in place (ending with its best validation weights); what the run did."
     from accelerate import Accelerator
@@ -248,7 +252,7 @@ def train(
     cast = (lambda: torch.autocast(acc.device.type, dtype=torch.bfloat16)) if precision == "bf16" else acc.autocast
     torch.manual_seed(derive_seed(seed, "dropout"))
     loader = make_loader(data["train"], tokenizer, config.batch_size, derive_seed(seed, "order"), config.group_by_length)
-    evaluator = Evaluator(make_loader(data["validation"], tokenizer, config.eval_batch_size), task, config, log, log_extra)
+    evaluator = Evaluator(make_loader(data["validation"], tokenizer, config.eval_batch_size) if validate else None, task, config, log, log_extra)
     steps = steps or max(math.ceil(epochs * len(loader)), 1)
     optimizer = optimizer or make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, steps)
@@ -265,4 +269,5 @@ def train(
         bar.close()
         if enforcer: enforcer.remove()
     evaluator.restore_best(acc.unwrap_model(prepared))
-    return TrainResult(steps, evaluator.best, evaluator.best_step, evaluator.history, time.perf_counter() - start)
+    return TrainResult(steps, evaluator.best, evaluator.best_step, evaluator.history, evaluator.steps, evaluator.last,
+                       time.perf_counter() - start)

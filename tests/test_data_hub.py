@@ -25,8 +25,8 @@ def fake_load_dataset(name, config):
 def test_hub_columns_are_renamed(monkeypatch, task, config):
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
     monkeypatch.delenv("RANDPRUNE_GLUE_DIR", raising=False)
-    ds = load_glue(DataConfig(task=task, validation_size=4))
-    assert (len(ds["train"]), len(ds["validation"]), len(ds["dev"])) == (16, 4, 6)
+    ds = load_glue(DataConfig(task=task, validation_size=2))
+    assert (len(ds["train"]), len(ds["validation"]), len(ds["dev"])) == (18, 2, 6)
     expected = {"text_a", "label"} | ({"text_b"} if len(HUB[config][0]) == 2 else set())
     assert set(ds["dev"].column_names) == expected
     assert ds["dev"]["text_a"][0] == f"{HUB[config][0][0]} 0"

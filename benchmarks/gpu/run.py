@@ -54,7 +54,7 @@ def samples_per_s(model:str, glue:str, task:str, batch_size:int, steps:int) -> f
     "Measured KD training samples/s of one run (a stage's loop: teacher + student, masks off)."
     t, tok = get_task(task), load_tokenizer(model)
     teacher, student = load_model(model, t.num_labels).eval(), load_model(model, t.num_labels)
-    ds = tokenize(load_glue(DataConfig(task=task, glue_dir=glue, max_train_samples=batch_size * (steps + 2) + 64,
+    ds = tokenize(load_glue(DataConfig(task=task, glue_dir=glue, max_train_samples=batch_size * (steps + 2),
                                        validation_size=64)), tok, paper_recipe(task)["max_seq_length"])
     cfg = TrainConfig(batch_size=batch_size, eval_every=10**9, keep_best=False, mixed_precision="auto")
     kw = dict(objective=Objective("kd", teacher), progress=False)
