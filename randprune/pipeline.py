@@ -160,7 +160,7 @@ def _run_step(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path,
     if step.sparsity is not None:
         masks, candidates = _stage_masks(ctx, run, step, masks, out, progress)
         apply_masks(ctx.model, masks)
-        if run.method == "mcss" and ctx.selection.trains_winner: return masks, candidates, max(c["score"] for c in candidates)
+        if run.method == "mcss" and ctx.selection.trains_winner: return masks, candidates, next(c["best"] for c in candidates if c["winner"])
     last = step.last and run.last_stage_schedule != "same"
     training = replace(ctx.training, schedule=run.last_stage_schedule) if last else ctx.training
     res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, training, epochs=step.epochs, objective=ctx.objective,

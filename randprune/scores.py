@@ -25,6 +25,10 @@ class Score:
         "The field of an EMEP evaluation (a `train` history row) this score reads."
         raise NotImplementedError
 
+    def value(self, row:dict, task) -> float:
+        "The number this score takes from one evaluation (a history row, or `train.scores`' metrics): its `key`'s field."
+        return row[self.key(task)]  # a score that combines several fields overrides this
+
     def trainer_key(self, args) -> tuple[str, float]:
         "The metric of a `transformers.Trainer` evaluation this score reads (the callback's MCSS), and its sign there."
         raise ValueError(f"the score {self.name!r} has no Trainer metric: the Trainer callback scores with 'metric' or 'loss'")

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import copy, itertools, logging, math, time
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 import torch
@@ -141,8 +141,10 @@ class SelectionContext:
     objective:Objective = field(default_factory=Objective) # the training loss (distillation from the teacher)
 
 # %% ../nbs/05_selection.ipynb #864e5728
-def _key(ctx:SelectionContext) -> str:
-    return SCORES.get(ctx.selection.score)().key(ctx.task)
+def _value(ctx:SelectionContext) -> Callable[[dict], float]:
+    "The configured score's number from one evaluation's row (before its sign)."
+    score = SCORES.get(ctx.selection.score)()
+    return lambda row: score.value(row, ctx.task)
 
 def emep_training(
     training:TrainConfig, # the run's training settings
@@ -162,7 +164,7 @@ def score_of(
 
 def _score(ctx:SelectionContext, history:list[dict], stage:int, candidate:int) -> float:
     "A candidate's score from its training history (minus the loss for `score=\"loss\"`); a non-finite one is logged."
-    score = score_of([h[_key(ctx)] for h in history], ctx.selection, SCORES.get(ctx.selection.score).sign)
+    score = score_of([_value(ctx)(h) for h in history], ctx.selection, SCORES.get(ctx.selection.score).sign)
     if not math.isfinite(score): logging.getLogger("randprune").warning(f"stage {stage} candidate {candidate}: score {score} ranks last")
     return score
 
@@ -191,8 +193,8 @@ def _measure(ctx:SelectionContext, units:dict) -> tuple[int, callable]:
     if "values" in units:
         v = torch.tensor(units["values"])
         return len(v), lambda i: sign * float(v[i].mean())
-    logits, labels, key = torch.tensor(units["logits"]), torch.tensor(ctx.data["validation"]["labels"]), _key(ctx)
-    return len(logits), lambda i: sign * scores(ctx.task, logits[i], labels[i])[key]
+    logits, labels, value = torch.tensor(units["logits"]), torch.tensor(ctx.data["validation"]["labels"]), _value(ctx)
+    return len(logits), lambda i: sign * value(scores(ctx.task, logits[i], labels[i]))
 
 def paired_noise(
     ctx:SelectionContext, # the task, validation labels, score and `noise_resamples`

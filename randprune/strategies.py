@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .core import MaskSet, kept_difference
 from .dist import gather_lists, num_processes, process_index
 from .files import append_jsonl, read_jsonl, write_atomically
-from .scores import RULES, rank_key
+from .scores import RULES
 from .selection import SelectionConfig, SelectionContext, StageState, _candidate, evaluate_candidate, paired_noise
 
 # %% auto #0
@@ -30,6 +30,14 @@ def _scored(log:Path|None, stage:int) -> dict[int, dict]:
 def _winner(rows:list[dict], selection:SelectionConfig) -> int:
     "The winner among scored `rows` by `selection.rule` (a registered `scores.Rule`, made with `selection`)."
     return RULES.get(selection.rule)(selection).choose(rows)
+
+def _ranked(rows:list[dict], selection:SelectionConfig) -> list[int]:
+    "The candidates of `rows` best first by `selection.rule`: its winner, then the winner of the others, and so on."
+    left, order = list(rows), []
+    while left:
+        order.append(_winner(left, selection))
+        left = [r for r in left if r["candidate"] != order[-1]]
+    return order
 
 def _crowned(rows:list[dict], selection:SelectionConfig) -> int:
     "Mark the winner among `rows` by `selection.rule` (`winner`: True or False); its index."
@@ -98,30 +106,34 @@ class Full(Emep):
     "The ablation: each candidate trained for the whole stage; the winner's trained weights are kept (and saved, to resume)."
     name = "full"
     def select(self):
-        self.best, self.file = None, Path(self.log).with_name(f"best-stage-{self.state.stage}.pt") if self.log else None
+        self.best, self.kept = None, None  # the trained state of the rule's choice so far, and its candidate
+        self.file = Path(self.log).with_name(f"best-stage-{self.state.stage}.pt") if self.log else None
         return super().select()
 
     def spread(self, todo:list[int]):
         for c in self.bar(todo): self.record(self.score(c))  # trained data-parallel: every process trains each one
 
     def score(self, candidate:int) -> dict:
+        "Train `candidate` for the whole stage, scored as configured; its trained state kept while the rule picks it."
         ctx, state = self.ctx, self.state
         row = self.evaluate(ctx, state, candidate, self.stage_epochs, ctx.training, restore=False)
-        row["score"] = row["best"]  # the stage's best validation result
-        if all(row["score"] > r["score"] for r in self.rows):
+        so_far = paired_noise(ctx, [dict(r) for r in [*self.rows, row]])  # copies: the rows keep their units
+        if _winner(so_far, ctx.selection) == candidate:
             self.best = best = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
-            if self.file: write_atomically(self.file, lambda tmp: torch.save(dict(weights=best.weights, optimizer=best.optimizer), tmp))
+            saved = dict(weights=best.weights, optimizer=best.optimizer, candidate=torch.tensor(candidate))
+            if self.file: write_atomically(self.file, lambda tmp: torch.save(saved, tmp))
+            self.kept = candidate
         state.restore(ctx.model, ctx.optimizer)
         return row
 
     def finish(self, win:int) -> MaskSet:
-        "The winner's masks, the model left holding its trained weights (trained again if they were lost)."
+        "The winner's masks, the model left holding its trained weights (trained again where they were not kept)."
         masks, ctx, state = self.build(win), self.ctx, self.state
-        best = self.best or (_saved_best(self.file, state) if self.file and self.file.exists() else None)
-        if best is None:  # lost or damaged: the winner is trained again (its seed gives it the same weights)
-            logging.getLogger(__name__).warning(f"stage {state.stage}: the winner's trained weights are gone; training it again")
+        if self.best is None and self.file and self.file.exists(): self.best, self.kept = _saved_best(self.file, state)
+        if self.best is None or self.kept != win:  # lost, or the rule's choice changed later: its seed trains it alike
+            logging.getLogger(__name__).warning(f"stage {state.stage}: the winner's trained weights were not kept; training it again")
             self.evaluate(ctx, state, win, self.stage_epochs, ctx.training, restore=False)
-        else: best.restore(ctx.model, ctx.optimizer)
+        else: self.best.restore(ctx.model, ctx.optimizer)
         return masks
 
 # %% ../nbs/05c_strategies.ipynb #bc47d763
@@ -139,14 +151,15 @@ def select_masks(
     strategy = STRATEGIES[ctx.selection.selection]
     return strategy(ctx, state, stage_epochs, Path(log) if log else None, evaluate, progress).select()
 
-def _saved_best(path:Path, state:StageState) -> StageState|None:
-    "The winner's trained state saved at `path` (tensors only: no code from a file); a damaged file is set aside."
-    try: saved = torch.load(path, weights_only=True)
-    except Exception as e:
+def _saved_best(path:Path, state:StageState) -> tuple[StageState|None, int|None]:
+    "The trained state saved at `path` and its candidate (tensors only: no code from a file); a damaged file is set aside."
+    try:
+        saved = torch.load(path, weights_only=True)
+        return StageState(state.stage, state.sparsity, state.masks, saved["weights"], saved["optimizer"]), int(saved["candidate"])
+    except Exception as e:  # unreadable, or written before the candidate was recorded
         path.rename(path.with_name(path.name + ".damaged"))
         logging.getLogger(__name__).warning(f"{path} is damaged ({type(e).__name__}); set aside as {path.name}.damaged")
-        return None
-    return StageState(state.stage, state.sparsity, state.masks, saved["weights"], saved["optimizer"])
+        return None, None
 
 # %% ../nbs/05c_strategies.ipynb #ac12a909
 class Halving(Strategy):
@@ -165,7 +178,7 @@ class Halving(Strategy):
                 row.update(round=r, differs=kept_difference(masks[c], masks[0]))  # vs the stage's deterministic mask
                 states[c] = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
                 scored.append(row)
-            alive = sorted(r_["candidate"] for r_ in sorted(scored, key=rank_key)[:math.ceil(len(alive) / 2)])
+            alive = sorted(_ranked(scored, ctx.selection)[:math.ceil(len(alive) / 2)])  # the better half, by the rule
             if r == rounds - 1: _crowned(scored, ctx.selection)
             paired_noise(ctx, scored)  # while IMP's candidate is in the round; the units are dropped either way
             for row in scored: row.setdefault("winner", False)

@@ -91,7 +91,8 @@ def make_loader(
     if g is not None and group_by_length:
         sampler = LengthGroupedSampler(batch_size, lengths=[len(x) for x in ds["input_ids"]], generator=g)
         return DataLoader(ds, batch_size=batch_size, sampler=sampler, collate_fn=collate)
-    return DataLoader(ds, batch_size=batch_size, shuffle=g is not None, collate_fn=collate, generator=g)
+    own = g if g is not None else as_generator(0)  # in order: a generator of its own, so iterating draws nothing from torch's global one
+    return DataLoader(ds, batch_size=batch_size, shuffle=g is not None, collate_fn=collate, generator=own)
 
 @torch.no_grad()
 def predict(model:nn.Module, loader:DataLoader, device=None) -> tuple[torch.Tensor, torch.Tensor]:

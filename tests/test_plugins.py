@@ -1,6 +1,7 @@
-"""Plug-ins (issue 19): a sampler installed outside the package -- a module and a dist-info with an entry point in the
+"""Plug-ins (issues 19, 32): a sampler installed outside the package -- a module and a dist-info with an entry point in the
 group `randprune.samplers`, as `pip install` leaves them -- runs through `randprune prune`, MCSS's candidates, the
-Trainer callback and `randprune masks` without editing a module, its settings part of the run's identity."""
+Trainer callback and `randprune masks` without editing a module, its settings part of the run's identity; a selection
+score and a rule installed the same way (`randprune.scores`, `randprune.rules`) run through MCSS's EMEP and `full`."""
 import json
 import os
 import subprocess
@@ -31,6 +32,20 @@ class Toy(Sampler):
             p = weight.detach().abs().flatten().double() ** self.settings.sharpness * mask.flatten()
             out[torch.multinomial(p, keep, replacement=False, generator=generator)] = True
         return out.view(weight.shape)
+'''
+
+SELECTION = '''
+from randprune.scores import Rule, Score
+
+class Blend(Score):
+    "Accuracy minus the validation loss, plus 1000 (a toy that reads two fields, and shows in the log)."
+    name = "blend"
+    def value(self, row, task): return 1000 + row["accuracy"] - row["eval_loss"]
+
+class Last(Rule):
+    "The highest-numbered candidate (a toy)."
+    name = "last"
+    def choose(self, rows): return max(r["candidate"] for r in rows)
 '''
 
 CALLBACK = '''
@@ -64,7 +79,9 @@ def installed(tmp_path_factory) -> dict:
     info = site/"toy_sampler-0.1.dist-info"
     info.mkdir()
     (info/"METADATA").write_text("Metadata-Version: 2.1\nName: toy-sampler\nVersion: 0.1\n")
-    (info/"entry_points.txt").write_text("[randprune.samplers]\ntoy = toy_sampler:Toy\n")
+    (site/"toy_selection.py").write_text(SELECTION)
+    (info/"entry_points.txt").write_text("[randprune.samplers]\ntoy = toy_sampler:Toy\n"
+                                         "[randprune.scores]\nblend = toy_selection:Blend\n[randprune.rules]\nlast = toy_selection:Last\n")
     return dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), *filter(None, [os.environ.get("PYTHONPATH")])]))
 
 
@@ -110,3 +127,18 @@ def test_the_callback_and_randprune_masks_take_an_installed_sampler(tiny, instal
                   "--options", json.dumps({"toy": {"sharpness": 2.0}}))
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path/"masks"/"masks_toy.safetensors").exists() and "toy_differs" in (tmp_path/"masks"/"stages.csv").read_text()
+
+
+@pytest.mark.parametrize("mode", ["emep", "full"])
+def test_mcss_scores_and_chooses_with_an_installed_score_and_rule(tiny, installed, tmp_path, mode):
+    d, data = tiny
+    r = randprune(installed, "prune", *data, *TRAIN, *STAGES[2:], "--teacher", str(d/"dense"/"final"), "--out", str(tmp_path/mode),
+                  "--method", "mcss", "--candidates", "3", "--emep_epochs", "0.25", "--selection", mode, "--score", "blend",
+                  "--rule", "last")
+    assert r.returncode == 0, r.stderr[-3000:]
+    steps = json.loads((tmp_path/mode/"metrics.json").read_text())["steps"]
+    rows = [row for s in steps for row in s.get("candidates") or []]
+    assert [(row["stage"], row["candidate"]) for row in rows if row["winner"]] == [(1, 2), (2, 2)], rows
+    assert all(998 < row["score"] < 1001 for row in rows), [row["score"] for row in rows]  # the plug-in's value()
+    help_text = randprune(installed, "prune", "--help").stdout
+    assert "blend" in help_text and "last" in help_text
