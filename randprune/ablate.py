@@ -14,13 +14,14 @@ from tqdm.auto import tqdm
 import randprune
 from .analysis import finished_runs
 from .core import to_json
-from .experiment import check_parameters, experiment_configs, fill_templates
+from .experiment import check_parameters, experiment_configs, fill_templates, teacher_run
 from .files import claim_output
-from .runs import RunInUse, _older_run, config_diff, lock_run, unlock_run
+from .runs import RunInUse, _older_run, lock_run, unlock_run
+from .units import Budget, check_teacher, progress_line, publish_unit, unit_status
 
 # %% auto #0
-__all__ = ['PACKAGE', 'EXPERIMENTS', 'RESULT_FILES', 'Grid', 'load_grid', 'copy_notebooks', 'expand', 'check_analysis',
-           'run_status', 'run_one', 'AblateConfig', 'run_batch', 'publish']
+__all__ = ['PACKAGE', 'EXPERIMENTS', 'RESULT_FILES', 'Grid', 'load_grid', 'copy_notebooks', 'expand', 'check_analysis', 'run_one',
+           'AblateConfig', 'run_batch', 'publish', 'point_status', 'publish_run']
 
 # %% ../nbs/09_ablate.ipynb #4d155e24
 PACKAGE = Path(randprune.__file__).resolve().parent
@@ -120,18 +121,6 @@ def check_analysis(
                          "add it, or name one with analysis_params: {baseline: ...}")
 
 # %% ../nbs/09_ablate.ipynb #f710e548
-def run_status(
-    folder:Path, # the run's folder
-    params:dict, # the run's parameters
-) -> str:
-    "'finished', 'todo', or an error message if `folder` holds a run with other parameters."
-    saved = folder/"params.json"
-    if not saved.exists(): return "todo"
-    old = json.loads(saved.read_text())["params"]
-    if diff := config_diff(old, json.loads(to_json(params))):
-        return f"{folder} holds a run with other parameters ({'; '.join(diff)}); delete it or rename the batch"
-    return "finished" if (folder/"metrics.json").exists() else "todo"
-
 def run_one(
     grid:Grid, # the batch (its notebook)
     folder:Path, # the run's folder
@@ -158,10 +147,13 @@ class AblateConfig:
     shard:str = "" # "I/N": run only the I-th of N disjoint parts of the grid (1-based; e.g. a job array's index); "" = all
     workers:int = 1 # grid points run at once here, each pinned to its own GPU if there are any, else to 1/workers of the cores
     only_analysis:bool = False # run no grid point: only the analysis notebook, on the results present
+    budget:float = 0. # minutes after which no new grid point starts (those running finish); 0 = no limit
+    publish:str = "" # publish each finished run's small files at once into PUBLISH/BATCH/RUN-ID (e.g. benchmarks/results); published runs are skipped
 
     def __post_init__(self):
         self.part  # a bad shard fails here
         if self.workers < 1: raise ValueError(f"workers must be >= 1, got {self.workers}")
+        Budget(self.budget)  # a bad budget fails here
 
     @property
     def part(self) -> tuple[int, int]:
@@ -173,10 +165,11 @@ class AblateConfig:
         return i, n
 
 # %% ../nbs/09_ablate.ipynb #23a2badf
-def _attempt(grid:Grid, folder:Path, labels:dict, params:dict, kernel:str, keep_checkpoints:bool) -> str|None:
-    "Run one grid point: None if it finished, else why it failed (its traceback goes to `error.txt`)."
+def _attempt(grid:Grid, folder:Path, labels:dict, params:dict, kernel:str, keep_checkpoints:bool, published:Path|None) -> str|None:
+    "Run one grid point (and publish it into `published`): None if it finished, else why it failed (traceback: `error.txt`)."
     try:
         run_one(grid, folder, labels, params, kernel, keep_checkpoints)
+        if published: publish_run(folder, published, params)
         (folder/"error.txt").unlink(missing_ok=True)
         return None
     except Exception as e:
@@ -196,24 +189,30 @@ def _visible_gpus() -> list[str]:
     return [str(i) for i in range(torch.cuda.device_count())]
 
 # %% ../nbs/09_ablate.ipynb #1a00b1ea
-def _run_points(grid:Grid, batch_dir:Path, todo:list, kernel:str, keep_checkpoints:bool, workers:int, bar) -> dict:
-    "Run grid points `todo` ((run id, labels, params)), `workers` at once; run id -> None or why it failed."
-    if workers == 1:
+def _run_points(grid:Grid, batch_dir:Path, todo:list, config:AblateConfig, pub:Path|None, bar) -> dict:
+    "Run grid points `todo` ((run id, labels, params)), `config.workers` at once, none started after the budget; id -> None or why it failed."
+    budget, attempt = Budget(config.budget), lambda r, labels, p: (grid, batch_dir/r, labels, p, config.kernel, config.keep_checkpoints,
+                                                                     pub/r if pub else None)
+    if config.workers == 1:
         out = {}
         for run_id, labels, params in todo:
+            if budget.spent: break
             bar.set_postfix_str(run_id)
-            out[run_id] = _attempt(grid, batch_dir/run_id, labels, params, kernel, keep_checkpoints); bar.update()
+            out[run_id] = _attempt(*attempt(run_id, labels, params)); bar.update()
         return out
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     ctx = multiprocessing.get_context("spawn")
     slots = ctx.Queue()
-    for k in range(workers): slots.put(k)
-    threads = max((os.cpu_count() or 1) // workers, 1)
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pin, initargs=(slots, threads, _visible_gpus())) as pool:
-        jobs = {pool.submit(_attempt, grid, batch_dir/r, labels, p, kernel, keep_checkpoints): r for r, labels, p in todo}
+    for k in range(config.workers): slots.put(k)
+    threads = max((os.cpu_count() or 1) // config.workers, 1)
+    with ProcessPoolExecutor(config.workers, mp_context=ctx, initializer=_pin, initargs=(slots, threads, _visible_gpus())) as pool:
+        jobs = {pool.submit(_attempt, *attempt(r, labels, p)): r for r, labels, p in todo}
         out = {}
         for job in as_completed(jobs):
+            if budget.spent:
+                for j in jobs: j.cancel()  # those not started yet
+            if job.cancelled(): continue
             try: out[jobs[job]] = job.result()
             except Exception as e: out[jobs[job]] = f"{type(e).__name__}: the worker died ({e})"
             bar.update()
@@ -238,44 +237,58 @@ def _merged(batch_dir:Path, n:int) -> dict:
     return dict(batch=str(batch_dir), shards=n, finished=finished, failed={},
                 skipped=sorted({r for p in parts for r in p["skipped"]} - set(finished)))
 
+def _conclude(grid:Grid, config:AblateConfig, points:list, batch_dir:Path, pub:Path|None, summary:dict):
+    "Write the shard's summary; run the analysis once the whole batch is done (on its published copy when publishing)."
+    (i, n), where = config.part, pub or batch_dir
+    where.mkdir(parents=True, exist_ok=True)
+    name = "batch.json" if n == 1 else f"batch.shard-{i}-of-{n}.json"
+    if not config.only_analysis: (where/name).write_text(to_json(summary, indent=1))  # the analysis notebook reports the failures
+    done = lambda r, p: point_status(batch_dir, pub, r, p) == ("published" if pub else "finished")
+    waiting = sum(not done(r, p) for r, _, p in points)  # the whole batch's, other shards' included
+    if pub: summary["published"] = progress_line(len(points) - waiting, len(points))
+    if n > 1 and not waiting and not config.only_analysis: (where/"batch.json").write_text(to_json(_merged(where, n), indent=1))
+    if grid.analysis and (not waiting or (n == 1 and not pub) or config.only_analysis): _analyse(grid, where, config.kernel, summary)
+    elif grid.analysis: summary["waiting"] = waiting
+    if n == 1 and not config.only_analysis: (where/name).write_text(to_json(summary, indent=1))
+
 # %% ../nbs/09_ablate.ipynb #5583b1e6
+def _plan(points:list, mine:list, batch_dir:Path, pub:Path|None) -> tuple[dict, list]:
+    "The shard's summary so far (finished or published: skipped; refused: failed) and the grid points left to run."
+    summary, todo = dict(finished=[], skipped=[], failed={}), []
+    for run_id, labels, params in mine:
+        status = point_status(batch_dir, pub, run_id, params)
+        if status == "finished" and pub:  # finished before publishing was asked for: published now
+            status = _attempt_publish(batch_dir/run_id, pub/run_id, params)
+        if status in ("finished", "published"): summary["skipped"].append(run_id)
+        elif status != "todo": summary["failed"][run_id] = status
+        elif pub and (why := _refused_teacher(batch_dir/run_id, pub, params)): summary["failed"][run_id] = why
+        else: todo.append((run_id, labels, params))
+    return summary, todo
+
 def run_batch(
     grid:Grid|str|Path, # a grid, or its YAML file
     runs:str|Path="runs", # the folder of batches
-    kernel:str="", # Jupyter kernel ("" = the notebook's)
-    keep_checkpoints:bool=False, # keep each finished run's resume checkpoints
-    shard:str="", # "I/N": only the I-th of N disjoint parts of the grid
-    workers:int=1, # grid points run at once
-    only_analysis:bool=False, # run only the analysis notebook
     progress:bool=True, # progress bar over runs
+    **settings, # `AblateConfig` fields: kernel, keep_checkpoints, shard, workers, only_analysis, budget, publish
 ) -> dict:
     "Run a batch (its shard; skipping finished runs, continuing past failed ones) and its analysis; a summary."
-    grid, (i, n) = grid if isinstance(grid, Grid) else load_grid(grid), AblateConfig(shard=shard, workers=workers).part
+    config = AblateConfig(runs=str(runs), **settings)
+    grid, (i, n) = grid if isinstance(grid, Grid) else load_grid(grid), config.part
     for nb in (grid.notebook, grid.analysis):
         if nb and not Path(nb).is_file(): raise FileNotFoundError(f"notebook not found: {nb} (set `notebook`/`analysis` in the grid)")
-    batch_dir = Path(runs)/grid.batch
+    batch_dir, pub = Path(runs)/grid.batch, Path(config.publish)/grid.batch if config.publish else None
     points = expand(grid, batch_dir)  # every run checked before any starts
     check_analysis(grid)
-    status = {r: run_status(batch_dir/r, p) for r, _, p in points}
-    summary = dict(batch=str(batch_dir), finished=[], skipped=[], failed={}, **(dict(shard=shard) if n > 1 else {}))
-    mine = [] if only_analysis else points[i - 1::n]
-    for r, _, _ in mine:
-        if status[r] == "finished": summary["skipped"].append(r)
-        elif status[r] != "todo": summary["failed"][r] = status[r]
-    todo = [pt for pt in mine if status[pt[0]] == "todo"]
-    bar = tqdm(total=len(todo), desc=f"ablate {grid.batch}" + (f" {shard}" if n > 1 else ""), unit="run", disable=not progress)
-    for r, why in _run_points(grid, batch_dir, todo, kernel, keep_checkpoints, workers, bar).items():
+    planned, todo = _plan(points, [] if config.only_analysis else points[i - 1::n], batch_dir, pub)
+    summary = dict(batch=str(batch_dir), **planned, **(dict(shard=config.shard) if n > 1 else {}))
+    bar = tqdm(total=len(todo), desc=f"ablate {grid.batch}" + (f" {config.shard}" if n > 1 else ""), unit="run", disable=not progress)
+    ran = _run_points(grid, batch_dir, todo, config, pub, bar)
+    bar.close()
+    for r, why in ran.items():
         if why is None: summary["finished"].append(r)
         else: summary["failed"][r] = why
-    bar.close()
-    batch_dir.mkdir(parents=True, exist_ok=True)
-    name = "batch.json" if n == 1 else f"batch.shard-{i}-of-{n}.json"
-    if not only_analysis: (batch_dir/name).write_text(to_json(summary, indent=1))  # the analysis notebook reports the failures
-    waiting = sum(run_status(batch_dir/r, p) != "finished" for r, _, p in points)  # the whole batch's, other shards' included
-    if n > 1 and not waiting and not only_analysis: (batch_dir/"batch.json").write_text(to_json(_merged(batch_dir, n), indent=1))
-    if grid.analysis and (n == 1 or not waiting or only_analysis): _analyse(grid, batch_dir, kernel, summary)
-    elif grid.analysis: summary["waiting"] = waiting
-    if n == 1 and not only_analysis: (batch_dir/name).write_text(to_json(summary, indent=1))
+    if not_started := [r for r, _, _ in todo if r not in ran]: summary["not_started"] = not_started
+    _conclude(grid, config, points, batch_dir, pub, summary)
     return summary
 
 # %% ../nbs/09_ablate.ipynb #6f9bcbaf
@@ -294,3 +307,38 @@ def publish(
         runs.append(folder.name)
     if (batch/"batch.json").exists(): shutil.copy2(batch/"batch.json", dest/"batch.json")
     return runs
+
+def point_status(
+    batch_dir:Path, # the batch's run folder
+    pub:Path|None, # its published folder (None: not publishing)
+    run_id:str, # the grid point
+    params:dict, # its parameters
+) -> str:
+    "'published' (its small files are in `pub`), else its run folder's `unit_status`: 'finished', 'todo' or why it is refused."
+    if pub is not None and (status := unit_status(pub/run_id, params)) != "todo": return "published" if status == "finished" else status
+    return unit_status(batch_dir/run_id, params)
+
+def _teacher(folder:Path, params:dict) -> str:
+    "The folder of the teacher the run in `folder` distils from, as its parameters name it."
+    return str(params.get("teacher") or teacher_run(dict(params, out=str(folder.resolve())))/"final")
+
+def publish_run(
+    folder:Path, # a finished run
+    published:Path, # its published folder, PUBLISH/BATCH/RUN-ID (must not exist)
+    params:dict, # its parameters
+):
+    "Publish a finished run's `RESULT_FILES` with its teacher's digest, after checking that digest against the batch's."
+    teacher = _teacher(folder, params)
+    publish_unit([folder/f for f in RESULT_FILES], published, dict(teacher=teacher, teacher_sha256=check_teacher(published.parent, teacher)))
+
+def _attempt_publish(folder:Path, published:Path, params:dict) -> str:
+    "'published', or why a finished run could not be."
+    try: publish_run(folder, published, params); return "published"
+    except (ValueError, OSError) as e: return f"not published: {e}"
+
+def _refused_teacher(folder:Path, pub:Path, params:dict) -> str|None:
+    "Why a grid point may not run (its existing teacher is not the batch's), or None."
+    teacher = _teacher(folder, params)
+    if not (Path(teacher)/"model.safetensors").exists(): return None  # fine-tuned by the run, checked when it is published
+    try: check_teacher(pub, teacher)
+    except ValueError as e: return str(e)

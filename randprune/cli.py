@@ -108,8 +108,10 @@ def _ablate(grid:str, config:AblateConfig):
     s = run_batch(grid, **asdict(config))
     print(f"ablate {s['batch']}: {len(s['finished'])} ran, {len(s['skipped'])} already finished, {len(s['failed'])} failed")
     for run_id, why in s["failed"].items(): print(f"  FAILED {run_id}: {why}")
-    if s.get("waiting"): print(f"  the analysis waits for {s['waiting']} run(s) of other shards (the last shard runs it; "
+    if s.get("waiting") and config.shard: print(f"  the analysis waits for {s['waiting']} run(s) of other shards (the last shard runs it; "
                                f"`randprune ablate {grid} --only_analysis true` runs it now)")
+    if s.get("not_started"): print(f"  {len(s['not_started'])} not started: the budget ({config.budget:g} min) was spent")
+    if s.get("published"): print(f"  {s['published']}")
     if s["failed"]: sys.exit(1)
 
 # %% ../nbs/10_cli.ipynb #ff2594b4

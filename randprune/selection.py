@@ -44,6 +44,7 @@ class SelectionConfig:
     emep_eval_every:int = 10 # EMEP evaluation period, in steps
     score_last:int = 10 # a candidate's score: the mean of its last N evaluations
     score:str = field(default="metric", metadata=dict(choices=SCORES.names)) # what is scored (`scores.SCORES`): "metric", the task's main metric (the paper), "loss", "progressive" or "zero_step"
+    include_imp:bool = True # candidate 0 is IMP's mask, so selection never scores below IMP; False: every candidate randomized (the official code's 8)
     rule:str = field(default="best", metadata=dict(choices=RULES.names)) # how the winner is picked (`scores.RULES`): "best", the highest score (the paper), or "margin"
     candidate_seeds:CandidateSeeds = field(default="common", metadata=dict(absent="per_candidate")) # "common": a stage's candidates all train with one data order and dropout (common random numbers); "per_candidate": each its own (earlier runs)
     noise_resamples:int = 200 # bootstrap resamples of the validation examples for each candidate's paired noise vs IMP (0 = none)
@@ -62,10 +63,10 @@ class SelectionConfig:
         return self.selection == "full" and self.candidates > 1
 
     def ratio(self, stage:int, candidate:int) -> float|None:
-        "Sampling ratio of `candidate` at `stage` (1-based); None for the deterministic candidate 0."
-        if candidate == 0: return None
+        "Sampling ratio of `candidate` at `stage` (1-based); None for IMP's candidate (0, with `include_imp`)."
+        if candidate == 0 and self.include_imp: return None
         scale = {"constant": 1., "decreasing": self.randomness_factor, "increasing": 1 / self.randomness_factor}[self.randomness]
-        return self.ratios[(candidate - 1) % len(self.ratios)] * scale ** (stage - 1)
+        return self.ratios[(candidate - self.include_imp) % len(self.ratios)] * scale ** (stage - 1)
 
 # %% ../nbs/05_selection.ipynb #befba0f4
 def _check_selection(c:SelectionConfig):
@@ -84,6 +85,7 @@ def _check_selection(c:SelectionConfig):
         raise ValueError("score_last, emep_eval_every and zero_step_batches must be >= 1")
     if not c.emep_epochs > 0 or not c.randomness_factor > 0: raise ValueError("emep_epochs and randomness_factor must be > 0")
     if c.margin_z < 0: raise ValueError(f"margin_z must be >= 0, got {c.margin_z}")
+    if c.rule == "margin" and not c.include_imp: raise ValueError("rule='margin' keeps IMP's candidate unless another clears the margin: it needs include_imp=True")
     if c.rule == "margin" and (c.selection == "halving" or not c.noise_resamples):
         raise ValueError("rule='margin' needs the paired noise of every candidate vs IMP: selection 'emep' or 'full' "
                          "with noise_resamples > 0")
@@ -100,7 +102,7 @@ def candidate_masks(
     seed:int, # the run's base seed
 ) -> MaskSet:
     "Candidate `candidate`'s masks at `stage`, rebuilt from `(seed, stage, candidate)`."
-    if candidate == 0: return sample_masks(params, sparsity, masks, "deterministic")
+    if selection.ratio(stage, candidate) is None: return sample_masks(params, sparsity, masks, "deterministic")  # IMP's
     cfg = replace(sampler, ratio=selection.ratio(stage, candidate))  # the ensemble's ratio, cycled (other samplers ignore it)
     return sample_masks(params, sparsity, masks, selection.candidate_sampler, cfg, seed=derive_seed(seed, "candidate", stage, candidate))
 
@@ -202,7 +204,7 @@ def paired_noise(
 ) -> list[dict]:
     "Set each candidate's `paired_noise` (bootstrap std of its score minus IMP's, on common resamples) and IMP's `noise`."
     units, n = {r["candidate"]: r.pop("units", None) for r in rows}, ctx.selection.noise_resamples
-    if not n or units.get(0) is None: return rows
+    if not n or units.get(0) is None or not ctx.selection.include_imp: return rows  # paired with IMP's candidate only
     size, ref = _measure(ctx, units[0])
     g = as_generator(derive_seed(ctx.seed, "paired-noise", rows[0]["stage"]))
     idx = [torch.randint(size, (size,), generator=g) for _ in range(n)]
@@ -219,6 +221,10 @@ def _candidate(ctx:SelectionContext, state:StageState, candidate:int) -> MaskSet
     "Candidate `candidate`'s masks from the model's current weights (the stage's, once `state` is restored)."
     return candidate_masks({n: p.detach() for n, p in ctx.params.items()}, state.sparsity, state.masks, ctx.sampler,
                            ctx.selection, state.stage, candidate, ctx.seed)
+
+def _imp(ctx:SelectionContext, state:StageState) -> MaskSet:
+    "IMP's masks from the model's current weights, whether or not they are a candidate (what `differs` is measured from)."
+    return sample_masks({n: p.detach() for n, p in ctx.params.items()}, state.sparsity, state.masks, "deterministic")
 
 def _mean_draws(params:dict, sparsity:float, ratio:float|None) -> float|None:
     "Mean number of ensemble draws K over the matrices (None for the deterministic candidate)."
@@ -247,11 +253,11 @@ def evaluate_candidate(
     start, score = time.perf_counter(), SCORES.get(ctx.selection.score)
     state.restore(ctx.model, ctx.optimizer)
     built = masks is None  # built here from the state's weights (else the caller reports `differs`)
-    masks = masks or _candidate(ctx, state, candidate)
+    masks, emep = masks or _candidate(ctx, state, candidate), training is None
     training = training or emep_training(ctx.training, ctx.selection)
     ratio = ctx.selection.ratio(state.stage, candidate)
     row = dict(stage=state.stage, candidate=candidate, ratio=ratio, draws=_mean_draws(ctx.params, state.sparsity, ratio),
-               differs=(kept_difference(masks, _candidate(ctx, state, 0)) if candidate else 0.) if built else None)
+               differs=(kept_difference(masks, _imp(ctx, state)) if ratio is not None else 0.) if built else None)
     apply_masks(ctx.model, masks)
     if not score.trains:
         zero = zero_step_losses(ctx)
@@ -259,7 +265,8 @@ def evaluate_candidate(
     else:
         res = train(ctx.model, {"train": ctx.data["train"], "validation": ctx.data["validation"]}, ctx.tokenizer, ctx.task,
                     training, epochs=epochs, steps=steps, masks=masks, optimizer=ctx.optimizer, progress=False, objective=ctx.objective,
-                    seed=_train_seed(ctx, state.stage, candidate, rep), local=local, validate=score.validates)
+                    seed=_train_seed(ctx, state.stage, candidate, rep), local=local, validate=score.validates,
+                    eval_last=ctx.selection.score_last if emep and score.validates else 0)  # EMEP: only what the score reads
         row.update(score=_score(ctx, res.history, state.stage, candidate), best=res.best if score.validates else None, steps=res.steps,
                    units=_units(ctx, res, None))
     row["seconds"] = time.perf_counter() - start

@@ -16,7 +16,7 @@ from .core import MaskSet, kept_difference
 from .dist import gather_lists, num_processes, process_index
 from .files import append_jsonl, read_jsonl, write_atomically
 from .scores import RULES
-from .selection import SelectionConfig, SelectionContext, StageState, _candidate, evaluate_candidate, paired_noise
+from .selection import SelectionConfig, SelectionContext, StageState, _candidate, _imp, evaluate_candidate, paired_noise
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'Strategy', 'Emep', 'Full', 'select_masks', 'Halving']
@@ -146,8 +146,8 @@ def select_masks(
     progress:bool=True, # progress bar over candidates
 ) -> tuple[MaskSet, list[dict]]:
     "The winning candidate's masks and every candidate's row (with `full`, the model holds the winner's trained weights)."
-    if ctx.selection.candidates == 1:  # nothing to choose: the deterministic mask, untrained here
-        return _candidate(ctx, state, 0), [dict(stage=state.stage, candidate=0, ratio=None, score=None, winner=True)]
+    if ctx.selection.candidates == 1:  # nothing to choose: candidate 0 (IMP's mask unless include_imp=False), untrained here
+        return _candidate(ctx, state, 0), [dict(stage=state.stage, candidate=0, ratio=ctx.selection.ratio(state.stage, 0), score=None, winner=True)]
     strategy = STRATEGIES[ctx.selection.selection]
     return strategy(ctx, state, stage_epochs, Path(log) if log else None, evaluate, progress).select()
 
@@ -169,13 +169,13 @@ class Halving(Strategy):
         ctx, state, n = self.ctx, self.state, self.ctx.selection.candidates
         rounds, batches = math.ceil(math.log2(n)), math.ceil(len(ctx.data["train"]) / ctx.training.batch_size)
         total = n * max(math.ceil(ctx.selection.emep_epochs * batches), 1)  # plain EMEP's steps
-        alive, masks = list(range(n)), {c: self.build(c) for c in range(n)}
+        alive, masks, imp = list(range(n)), {c: self.build(c) for c in range(n)}, _imp(ctx, state)
         states = {c: state for c in alive}
         for r in self.bar(range(rounds), "halving"):
             steps, scored = max(total // (rounds * len(alive)), 1), []
             for c in alive:
                 row = self.evaluate(ctx, states[c], c, 0, masks=masks[c], restore=False, steps=steps)
-                row.update(round=r, differs=kept_difference(masks[c], masks[0]))  # vs the stage's deterministic mask
+                row.update(round=r, differs=kept_difference(masks[c], imp))  # vs IMP's mask
                 states[c] = StageState.capture(state.stage, state.sparsity, state.masks, ctx.model, ctx.optimizer)
                 scored.append(row)
             alive = sorted(_ranked(scored, ctx.selection)[:math.ceil(len(alive) / 2)])  # the better half, by the rule

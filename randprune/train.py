@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #9f92447e
 from __future__ import annotations
-import json, math, time
+import contextlib, json, math, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
@@ -25,13 +25,14 @@ from .machine import resolve_precision
 
 
 # %% auto #0
-__all__ = ['Schedule', 'Precision', 'Loss', 'TrainConfig', 'make_optimizer', 'make_scheduler', 'make_loader', 'predict', 'scores',
-           'evaluate', 'bootstrap_std', 'Objective', 'Evaluator', 'TrainResult', 'train']
+__all__ = ['Schedule', 'Precision', 'Loss', 'EvalPrecision', 'TrainConfig', 'make_optimizer', 'make_scheduler', 'make_loader',
+           'predict', 'scores', 'evaluate', 'bootstrap_std', 'Objective', 'Evaluator', 'TrainResult', 'train']
 
 # %% ../nbs/04_train.ipynb #35881217
 Schedule = Literal["linear", "constant"]
 Precision = Literal["no", "fp16", "bf16", "auto"]
 Loss = Literal["ce", "kd"]
+EvalPrecision = Literal["same", "fp32"]
 
 @dataclass
 class TrainConfig:
@@ -41,6 +42,7 @@ class TrainConfig:
     eval_batch_size:int = 64 # evaluation batch size
     group_by_length:bool = True # training batches of similar lengths (less padding), in random order
     weight_decay:float = 0.01 # AdamW weight decay (never on biases and LayerNorm)
+    adam_eps:float = 1e-8 # AdamW's epsilon (PyTorch's default; the official scripts' transformers AdamW: 1e-6)
     warmup_ratio:float = 0.1 # fraction of a run's steps spent warming up
     schedule:Schedule = "linear" # after warm-up: "linear" decay to 0 or "constant"
     max_grad_norm:float = 1. # gradient clipping (0 = none)
@@ -48,11 +50,14 @@ class TrainConfig:
     keep_best:bool = True # end a run with its best-validation weights
     early_stopping:int = 0 # stop a run after N evaluations without a better validation score (0 = never)
     mixed_precision:Precision = "no" # "no", "fp16", "bf16", or "auto": fp16 on a GPU, bf16 on a CPU where it is fast, else fp32
+    eval_precision:EvalPrecision = field(default="same", metadata=dict(absent="fp32")) # validation passes in the "same" precision as training (bf16/fp16 autocast where it trains so; metrics accumulated in fp32), or always "fp32" (runs made before this field)
     seed:int = 0 # base seed of data order and dropout
 
     def __post_init__(self):
         check_choice("schedule", self.schedule, Schedule)
         check_choice("mixed_precision", self.mixed_precision, Precision)
+        check_choice("eval_precision", self.eval_precision, EvalPrecision)
+        if not self.adam_eps > 0: raise ValueError(f"adam_eps must be > 0, got {self.adam_eps}")
         if not self.lr > 0: raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.batch_size < 1 or self.eval_batch_size < 1: raise ValueError("batch sizes must be >= 1")
         if not 0 <= self.warmup_ratio < 1: raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
@@ -66,7 +71,7 @@ def make_optimizer(model:nn.Module, config:TrainConfig) -> torch.optim.AdamW:
     for n, p in model.named_parameters():
         if p.requires_grad: (no_decay if n.endswith("bias") or "LayerNorm" in n or "layer_norm" in n else decay).append(p)
     return torch.optim.AdamW([dict(params=decay, weight_decay=config.weight_decay),
-                              dict(params=no_decay, weight_decay=0.)], lr=config.lr)
+                              dict(params=no_decay, weight_decay=0.)], lr=config.lr, eps=config.adam_eps)
 
 def make_scheduler(optimizer:torch.optim.Optimizer, config:TrainConfig, steps:int):
     "Warm-up for `warmup_ratio * steps`, then linear decay to 0 or constant."
@@ -95,15 +100,16 @@ def make_loader(
     return DataLoader(ds, batch_size=batch_size, shuffle=g is not None, collate_fn=collate, generator=own)
 
 @torch.no_grad()
-def predict(model:nn.Module, loader:DataLoader, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-    "`model`'s logits (float, on the CPU) and the labels of every example of `loader`."
+def predict(model:nn.Module, loader:DataLoader, device=None, cast:Callable=contextlib.nullcontext) -> tuple[torch.Tensor, torch.Tensor]:
+    "`model`'s logits (float, on the CPU) and the labels of every example of `loader`, each forward pass under `cast()`."
     was_training = model.training
     model.eval()
     device = device or next(model.parameters()).device
     preds, labels = [], []
     for batch in loader:
         batch = {k: v.to(device) for k, v in batch.items()}
-        preds.append(model(**{k: v for k, v in batch.items() if k != "labels"}).logits.float().cpu())
+        with cast(): logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits
+        preds.append(logits.float().cpu())  # metrics and losses in fp32, whatever the forward pass ran in
         labels.append(batch["labels"].cpu())
     model.train(was_training)
     return torch.cat(preds), torch.cat(labels)
@@ -163,16 +169,26 @@ class Evaluator:
                  task:Task, # metrics and the main metric
                  config:TrainConfig, # `eval_every` and `keep_best`
                  log:str|Path|None=None, # JSONL file to append every evaluation to
-                 log_extra:dict|None=None): # fields added to every row (e.g. the stage)
-        self.loader, self.task, self.config, self.log, self.extra = loader, task, config, log, log_extra or {}
+                 log_extra:dict|None=None, # fields added to every row (e.g. the stage)
+                 only_last:int=0, # evaluate only at the run's last N evaluation points (0 = all): all a score reads
+                 cast:Callable=contextlib.nullcontext): # the precision of the validation passes (e.g. the training's autocast)
+        self.loader, self.task, self.config, self.log, self.extra, self.only_last = loader, task, config, log, log_extra or {}, only_last
+        self.cast = cast
         self.history, self.losses, self.best, self.best_step, self.best_state = [], [], -math.inf, 0, None
         self.since_best, self.steps, self.last = 0, [], None # evaluations since the best one, every step's loss, the last logits
+
+    def due(self, step:int, steps:int) -> bool:
+        "Whether `step` of `steps` is an evaluation point (every `eval_every`, and the last), among the last `only_last`."
+        every = self.config.eval_every
+        if step % every and step != steps: return False
+        points = -(-steps // every)  # evaluation points in the run
+        return not self.only_last or step >= min(every * max(points - self.only_last + 1, 1), steps)
 
     def step(self, model:nn.Module, step:int, steps:int, loss:float, lr:float, device=None) -> dict|None:
         "Record the step's training loss; evaluate if it is time. The new row, or None."
         self.losses.append(loss); self.steps.append(loss)
-        if step % self.config.eval_every and step != steps: return None
-        if self.loader is not None: self.last = predict(model, self.loader, device)
+        if not self.due(step, steps): return None
+        if self.loader is not None: self.last = predict(model, self.loader, device, self.cast)
         metrics = scores(self.task, *self.last) if self.loader is not None else {}
         row = dict(step=step, loss=float(np.mean(self.losses)), lr=lr, **metrics, **self.extra)
         self.losses = []
@@ -243,6 +259,7 @@ def train(
     progress:bool=True, # show a progress bar
     local:bool=False, # train on this process alone, on every batch (candidate-parallel selection), even when there are several
     validate:bool=True, # evaluate on `data["validation"]` (False: the history holds the training loss only)
+    eval_last:int=0, # evaluate only at the last N evaluation points (0 = all): EMEP's score reads no others
 ) -> TrainResult:
     "Train `model` in place (ending with its best validation weights); what the run did."
     from accelerate import Accelerator
@@ -253,7 +270,8 @@ def train(
     cast = (lambda: torch.autocast(acc.device.type, dtype=torch.bfloat16)) if precision == "bf16" else acc.autocast
     torch.manual_seed(derive_seed(seed, "dropout"))
     loader = make_loader(data["train"], tokenizer, config.batch_size, derive_seed(seed, "order"), config.group_by_length)
-    evaluator = Evaluator(make_loader(data["validation"], tokenizer, config.eval_batch_size) if validate else None, task, config, log, log_extra)
+    evaluator = Evaluator(make_loader(data["validation"], tokenizer, config.eval_batch_size) if validate else None, task, config, log,
+                          log_extra, only_last=eval_last, cast=cast if config.eval_precision == "same" else contextlib.nullcontext)
     steps = steps or max(math.ceil(epochs * len(loader)), 1)
     optimizer = optimizer or make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, steps)

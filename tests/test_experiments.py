@@ -117,3 +117,32 @@ def test_shards_and_workers_give_the_unsharded_batch(tiny, tmp_path):
     for run in runs:
         a, b = (json.loads((tmp_path/r/"b"/run/"metrics.json").read_text()) for r in ("whole", "sharded"))
         assert b["dev"] == pytest.approx(a["dev"], abs=1e-6) and b["steps"][-1]["masks_sha256"] == a["steps"][-1]["masks_sha256"]
+
+@pytest.mark.slow
+def test_a_budgeted_batch_lands_run_by_run(tiny, tmp_path):
+    "A budget stops a batch after its first run, published at once; a rerun with the run folders gone (a new session) runs only the other, with the teacher rebuilt to the same digest; another teacher is refused."
+    import shutil, torch
+    from safetensors.torch import load_file, save_file
+    _, params = tiny
+    grid = dict(batch="b", params=dict(params, teacher_out="{batch_dir}/teacher"), analysis_params=dict(guarded=[]),
+                grid=dict(method=[dict(name="imp", method="deterministic")], seed=[0, 1]))
+    pub, runs = tmp_path/"results"/"b", [f"method=imp_seed={k}" for k in (0, 1)]
+    first = _ablate(grid, tmp_path, "--budget", "0.01", "--publish", str(tmp_path/"results"))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "1 ran" in first.stdout and "1 not started" in first.stdout, first.stdout
+    assert "1 of 2 runs published; rerun to continue" in first.stdout and not (pub/"ablation.ipynb").exists()
+    assert sorted(p.name for p in (pub/runs[0]).iterdir()) == ["metrics.json", "params.json", "unit.json"]  # small files only
+    shutil.rmtree(tmp_path/"runs")  # a new session: the run folders, the teacher's too, are gone
+    second = _ablate(grid, tmp_path, "--publish", str(tmp_path/"results"))
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "1 ran, 1 already finished, 0 failed" in second.stdout and "2 of 2 runs published" in second.stdout, second.stdout
+    assert not (tmp_path/"runs"/"b"/runs[0]).exists()  # the published run is not trained twice
+    assert (pub/"ablation.ipynb").exists() and json.loads((pub/"batch.json").read_text())["finished"] == [runs[1]]
+    digests = {json.loads((pub/r/"unit.json").read_text())["teacher_sha256"] for r in runs}
+    assert len(digests) == 1  # the teacher fine-tuned again from its seed is the same teacher
+    weights = tmp_path/"runs"/"b"/"teacher"/"final"/"model.safetensors"
+    save_file({k: v + 1e-3 if v.is_floating_point() else v for k, v in load_file(weights).items()}, weights, metadata={"format": "pt"})
+    shutil.rmtree(pub/runs[1])
+    third = _ablate(grid, tmp_path, "--publish", str(tmp_path/"results"))
+    assert third.returncode == 1 and "is not the one this batch's published units distilled from" in third.stdout, third.stdout
+    assert not (pub/runs[1]).exists()

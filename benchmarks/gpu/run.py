@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from randprune.analysis import batch_table, gate_failures, paired_differences
-from randprune.data import DataConfig, get_task, load_glue, tokenize
+from randprune.data import DataConfig, get_task, load_glue, split_indices, tokenize
 from randprune.testing import write_glue_folder
 from randprune.experiment import paper_recipe
 from randprune.models import load_model, load_tokenizer
@@ -76,13 +76,13 @@ def passes(task:str, seeds:int) -> float:
 
 
 def train_size(task:str, glue:str, budget_s:float, sps:float, seeds:int, parallel:int) -> int:
-    "The largest training subset (before the validation split) whose runs fit `budget_s`; the full set if it fits."
-    t = get_task(task)
+    "The largest training subset (of what the recipe's validation split leaves) whose runs fit `budget_s`; all of it if it fits."
+    t, r = get_task(task), paper_recipe(task)
     full, dev = _count(Path(glue)/t.folder/"train.tsv"), _count(Path(glue)/t.folder/t.dev_file)
     rate = sps * max(1, parallel) * PARALLEL_EFFICIENCY / EVAL_OVERHEAD
-    val = lambda n: min(round(paper_recipe(task)["validation_dev_multiple"] * dev), n // 2)
-    n = full
-    while n > 200 and passes(task, seeds) * (n - val(n)) / rate > budget_s: n = int(n * .9)
+    split = DataConfig(task=task, validation_dev_multiple=r["validation_dev_multiple"], validation_max_fraction=r["validation_max_fraction"])
+    n = len(split_indices(split, full, dev)[0])
+    while n > 200 and passes(task, seeds) * n / rate > budget_s: n = int(n * .9)
     return n
 
 
