@@ -58,6 +58,9 @@ def plot_candidates(
                    edgecolors=f"C{int(det)}", label=f"{'deterministic' if det else 'random'}{' (winner)' if win else ''}")
     det = t[(t.candidate == 0) & t.get("noise", pd.Series(index=t.index, dtype=float)).notna()]
     if len(det): ax.errorbar(det.stage, det.score, yerr=det.noise, fmt="none", ecolor="C1", capsize=4, label="noise floor (±1 bootstrap std)")
+    rnd = t[(t.candidate > 0) & t.get("paired_noise", pd.Series(index=t.index, dtype=float)).notna()]
+    if len(rnd): ax.errorbar(rnd.stage, rnd.score, yerr=rnd.paired_noise, fmt="none", ecolor="C0", alpha=.5, capsize=2,
+                             label="paired noise vs IMP (±1 std)")
     ax.set(xlabel="stage", ylabel="EMEP score (validation)", title="candidate masks", xticks=sorted(t.stage.unique()))
     ax.legend(fontsize="small")
     return ax
@@ -98,6 +101,12 @@ def _noise_line(cands:pd.DataFrame, step:str) -> list[str]:
             f"winner - deterministic {margin:+.4f} ({abs(margin) / det.noise.iloc[0]:.1f} x the noise)"
             + _margin_part(win.iloc[0], det.iloc[0], margin)]
 
+def _paired_part(c:pd.Series, stage:pd.DataFrame) -> str:
+    "A candidate's paired difference from IMP's candidate and its bootstrap std, where the run measured it."
+    imp = stage[stage.candidate == 0]
+    if pd.isna(c.get("paired_noise", math.nan)) or imp.empty: return ""
+    return f", vs IMP {c.score - imp.score.iloc[0]:+.4f} ± {c.paired_noise:.4f}"
+
 def _margin_part(win:pd.Series, det:pd.Series, margin:float) -> str:
     "The noise of the winner's margin itself (paired bootstrap and IMP's seed spread), where the run measured it."
     if pd.isna(win.get("paired_noise", math.nan)): return ""
@@ -117,9 +126,10 @@ def run_report(
     for _, s in steps_table(m).iterrows():
         dev = "  ".join(f"{c} {s[c]:.4f}" for c in s.index if c.startswith("dev_"))
         lines.append(f"  {s.step:10s} sparsity {s.sparsity:.4f}  validation {s.validation:.4f}  {dev}  {s.seconds:.0f} s")
-        for _, c in cands[cands.stage_name == s.step].iterrows():
+        stage = cands[cands.stage_name == s.step]
+        for _, c in stage.iterrows():
             lines.append(f"    candidate {c.candidate}{' (winner)' if c.winner else ''}: ratio {c.ratio}, "
-                         f"differs {c.differs:.4f}, score {c.score:.4f}, {c.seconds:.0f} s")
+                         f"differs {c.differs:.4f}, score {c.score:.4f}{_paired_part(c, stage)}, {c.seconds:.0f} s")
         lines += _noise_line(cands, s.step)
     if m.get("sparsity"):
         with pd.option_context("display.max_rows", None, "display.width", 200):

@@ -78,8 +78,8 @@ class Emep(Strategy):
         todo = [c for c in range(ctx.selection.candidates) if c not in done]
         if ctx.selection.parallel == "candidates" and num_processes() > 1: self.spread(todo)
         else:
-            for c in self.bar(todo): self.record(self.score(c))
-        win = _crowned(paired_noise(ctx, self.rows), ctx.selection)
+            for c in self.bar(todo): self.record(self.paired(self.score(c)))
+        win = _crowned(paired_noise(ctx, self.rows), ctx.selection)  # every row's noise (the same figures), the units dropped
         state.restore(ctx.model, ctx.optimizer)
         return self.finish(win), self.rows
 
@@ -93,6 +93,14 @@ class Emep(Strategy):
         return row
 
     def finish(self, win:int) -> MaskSet: return self.build(win)
+
+    def paired(self, row:dict) -> dict:
+        "`row` with its paired noise vs IMP's candidate (IMP's: its own noise) where IMP's units are at hand: so it is logged."
+        imp = row if row["candidate"] == 0 else next((r for r in self.rows if r["candidate"] == 0 and "units" in r), None)
+        if imp is None: return row
+        pair = paired_noise(self.ctx, [dict(row)] if imp is row else [dict(imp), dict(row)])[-1]  # copies: units kept
+        row.update({k: pair[k] for k in ("noise", "paired_noise") if k in pair})
+        return row
 
     def spread(self, todo:list[int]):
         "Candidate-parallel: each process scores its share of `todo` alone; every process gets every row."

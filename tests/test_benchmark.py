@@ -79,3 +79,15 @@ def test_scaling_benchmark_smoke(tmp_path, capsys):
     assert r["selection"]["one"]["selection_s"] > 0 and r["ablate"]["one_s"] > 0 and r["ablate"]["two_s"] > 0
     assert json.loads((tmp_path / "s.json").read_text())["settings"]["smoke"] is True
     assert "speed-up" in capsys.readouterr().out
+
+
+def test_emep_cost_benchmark_smoke(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("emep_cost", ROOT / "benchmarks" / "emep_cost.py")
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    r = mod.main(["--smoke", "--out", str(tmp_path / "e.json")])
+    for p in ("fp32", "bf16"):
+        row = r["precisions"][p]
+        assert len(row["emep_before"]) == len(row["emep_after"]) == 4 and row["stage"] > 0
+        assert row["mcss_over_imp_after"] > 1 and set(row["phases"]) == set(mod.PHASES)
+    assert json.loads((tmp_path / "e.json").read_text())["settings"]["smoke"] is True
+    assert "MCSS / IMP" in capsys.readouterr().out
