@@ -77,10 +77,12 @@ gpu-bundle: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sampler.py
 
-# The selection-signal benchmark (benchmarks/selection_signal.py): does any cheap score of a candidate mask predict its
-# outcome? About 45 minutes on 2 idle cores, resumable (runs/selection-signal); figures to benchmarks/results.
+# The selection-signal benchmark (benchmarks/selection_signal.py, issue 33): does any cheap score of a candidate mask
+# predict its outcome? One piece: at most SIGNAL_BUDGET minutes of new candidates, each one's record published into
+# benchmarks/results/selection-signal/ the moment it is done (commit them); rerun to go on where it stopped.
+SIGNAL_BUDGET ?= 40
 signal: $(STAMP)
-	$(BIN)/python benchmarks/selection_signal.py
+	$(BIN)/python benchmarks/selection_signal.py --budget $(SIGNAL_BUDGET)
 
 readme: $(STAMP)
 	$(BIN)/jupyter nbconvert --to markdown --log-level WARN --output-dir . --output README nbs/index.ipynb

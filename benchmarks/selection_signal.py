@@ -1,212 +1,244 @@
-"""Selection signal: does any cheap score of a candidate mask predict how good that mask ends up?
+"""Selection signal (issue 33): does any cheap score of a candidate mask predict the outcome it stands for?
 
-MCSS is only worth its cost if the score it ranks candidates by predicts the outcome it stands for. This benchmark
-measures that directly. For each of three stages (SST-2, the bundled MiniLM-L6 distilled from a fine-tuned teacher),
-it draws every candidate MCSS would (IMP's mask + randomized ensemble masks), then, from the same starting state and
-with common random numbers (one data order and dropout for every candidate):
+MCSS trusts that a short, high-learning-rate training run (EMEP) ranks candidate masks the way full training would.
+This measures it. SST-2, the bundled MiniLM-L6 distilling from the evidence teacher (`make quality`'s: 16,000
+sentences, gate dev accuracy >= 0.85), students on 3,000 sentences, the 500-sentence selection split carved from the
+whole training file (disjoint from every training set, the teacher's included). At stages 1 and 3 of the 16x schedule
+(54% and 92%; stage 3 starts from IMP through stages 1 and 2), 12 candidates: IMP's mask, 6 ensemble masks at the
+reference ratios, 5 at ratios scaled so each matrix gets as many ensemble draws K as the same matrix of BERT-base.
+For every candidate, from the stage's starting state and with common random numbers (one data order and dropout for
+all candidates):
 
-* scores it every cheap way: `zero_step` (no training), `progressive` (training loss of fresh batches) and EMEP's
-  validation `metric` and `loss`, each EMEP budget at two lengths; with the seconds each took;
-* trains it for the whole stage (the outcome) and evaluates it on the dev set, which no score has seen.
+* its scores: `zero_step`; EMEP at the recipe's length (one epoch) and a quarter of it, each giving `metric`
+  (accuracy), `loss` (minus the validation loss), both the mean of the last `score_last` evaluations, and
+  `progressive` (minus the training loss of its last `score_last x emep_eval_every` steps, no validation needed);
+* its outcome: the candidate trained for the whole stage, then its accuracy on 2,000 held-out training sentences
+  that no model trained on and nothing selects on, and on the dev set (reported, never used); and again under a
+  second training seed (is there a real difference to find?).
 
-Per score it reports the Spearman correlation with the outcome (bootstrap 95% CI over candidates, ranks within stage),
-the regret of picking by it (best candidate's outcome minus the chosen one's; chosen minus IMP's) and its cost
-relative to the stage's training. Rows go to a JSONL file as they come (rerun to resume).
+Each candidate's record is one JSON file in `benchmarks/results/selection-signal/stage-S/`, written the moment it is
+done; a rerun skips the recorded ones (and refuses records made with other settings, another teacher, or another
+starting state for the stage). `--budget MINUTES` starts no candidate after that long.
 
-    python benchmarks/selection_signal.py                  # about an hour on 2 cores (bf16 where it is fast)
-    python benchmarks/selection_signal.py --smoke          # a minute: tiny sizes, for the code path only
+    python benchmarks/selection_signal.py --stages 1 --budget 40     # one piece (a stage is about 30 minutes here)
+    python benchmarks/selection_signal.py --smoke                    # a tiny random BERT: the code path, under runs/
 """
 from __future__ import annotations
 import argparse, json, math, time
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from datasets import DatasetDict
 
-from randprune.core import apply_masks, prunable_parameters
-from randprune.data import DataConfig, get_task, load_glue, tokenize
-from randprune.files import append_jsonl, read_jsonl, write_json
+from randprune.core import apply_masks, kept_difference, derive_seed, prunable_parameters
+from randprune.data import DataConfig, get_task, load_glue, split_indices, tokenize
+from randprune.dist import masks_digest
+from randprune.files import write_json
 from randprune.machine import machine_info, resolve_precision
 from randprune.models import load_model, load_tokenizer
 from randprune.pipeline import FinetuneConfig, finetune
-from randprune.sampling import SamplerConfig
-from randprune.selection import SelectionConfig, SelectionContext, StageState, _candidate, evaluate_candidate
-from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, scores
+from randprune.sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, sample_masks
+from randprune.selection import SelectionConfig, SelectionContext, StageState, candidate_masks, emep_training, evaluate_candidate
+from randprune.testing import tiny_run
+from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
+from randprune.units import Budget, progress_line, weights_digest
 
-SCORES = ("zero_step", "progressive", "metric", "loss")  # what each candidate is scored by (the EMEP ones at each length)
-BOOTSTRAP = 2000 # resamples of the candidates for the correlations' intervals
-STAGE_TRAIN = dict(lr=1e-4, weight_decay=0., max_grad_norm=0., schedule="constant", eval_every=10_000, keep_best=False)
-TEACHER_TRAIN = dict(lr=5e-5, eval_every=150, group_by_length=False)
+SCHEDULE = (0.54, 0.83, 0.92, 0.9375)  # the paper's 16x stages
+RESULTS = Path(__file__).parent/"results"/"selection-signal"
+BERT_BASE_HIDDEN = 768  # the paper's model: its matrices are (768/hidden)^2 times larger than the same ones here
+TEACHER_MIN = 0.85  # the evidence teacher's gate (dev accuracy)
+
+
+@dataclass
+class Settings:
+    "The protocol: every record holds it, and a record made with other settings is refused."
+    teacher_train:int = 16000 # the teacher's training sentences (the first of what the selection split leaves)
+    train:int = 3000 # the students' (the first 3,000 of the teacher's)
+    validation:int = 500 # the selection split every score is measured on
+    held_out:int = 2000 # outcome sentences: after the teacher's, so nothing trained or selected on them
+    max_seq_length:int = 64
+    batch_size:int = 32
+    lr:float = 1e-4 # a stage's distillation (constant, no decay, no clipping: the evidence protocol)
+    emep_lr:float = 2e-4 # EMEP (linear, 10% warm-up: the recipe)
+    emep_eval_every:int = 8
+    score_last:int = 4
+    emep_epochs:tuple = (1., 0.25) # the recipe's EMEP length and a quarter of it
+    candidates:int = 12 # IMP's + randomized
+    reference_candidates:int = 6 # of the randomized: at the reference ratios (the rest at BERT-base-equivalent ones)
+    zero_step_batches:int = 4
+    seed:int = 0
+
+
+def ratios(s:Settings, hidden:int) -> list[float]:
+    "Candidate c's ratio is entry c - 1: the reference ratios, cycled, then the same ratios scaled to BERT-base's K."
+    scale = (BERT_BASE_HIDDEN / hidden) ** 2
+    ref = [REFERENCE_RATIOS[k % len(REFERENCE_RATIOS)] for k in range(s.reference_candidates)]
+    return ref + [REFERENCE_RATIOS[k % len(REFERENCE_RATIOS)] * scale for k in range(s.candidates - 1 - s.reference_candidates)]
+
+
+def teacher(a, s:Settings) -> str:
+    "The evidence teacher (fine-tuned once, as `make quality` does), gated; its folder."
+    if a.smoke:
+        t = tiny_run(Path(a.work)/"inputs")
+        finetune(t.data, t.training, FinetuneConfig(model=t.model, out=str(Path(a.work)/"teacher"), epochs=2.), progress=False)
+        return str(Path(a.work)/"teacher"/"final")
+    data = DataConfig(task="sst2", max_train_samples=s.teacher_train, validation_size=s.validation, max_seq_length=s.max_seq_length)
+    m = finetune(data, TrainConfig(lr=5e-5, eval_every=150, group_by_length=False), FinetuneConfig(out=a.teacher, epochs=2.))
+    if m["dev"]["accuracy"] < TEACHER_MIN:
+        raise SystemExit(f"the teacher's dev accuracy {m['dev']['accuracy']:.4f} is below the gate {TEACHER_MIN}: not a benchmark")
+    return str(Path(a.teacher)/"final")
+
+
+def splits(a, s:Settings, tok) -> dict:
+    "Tokenized train, validation (selection), held-out (outcome) and dev splits."
+    if a.smoke:
+        t = tiny_run(Path(a.work)/"inputs")
+        ds = load_glue(t.data)
+        held = ds["dev"]
+    else:
+        cfg = DataConfig(task="sst2", max_train_samples=s.train, validation_size=s.validation, max_seq_length=s.max_seq_length)
+        ds = load_glue(cfg)
+        full = load_glue(replace(cfg, max_train_samples=0))  # every sentence the selection split leaves
+        assert ds["validation"]["text_a"] == full["validation"]["text_a"]
+        held = full["train"].select(range(s.teacher_train, s.teacher_train + s.held_out))  # after the teacher's sentences
+    return tokenize(DatasetDict(train=ds["train"], validation=ds["validation"], held_out=held, dev=ds["dev"]), tok, s.max_seq_length)
+
+
+def context(a, s:Settings, path:str) -> tuple[SelectionContext, dict]:
+    "The student (a copy of the teacher) and its settings; every split."
+    task, tok = get_task("sst2"), load_tokenizer(path)
+    ds = splits(a, s, tok)
+    training = TrainConfig(lr=s.lr, batch_size=s.batch_size, weight_decay=0., max_grad_norm=0., schedule="constant", keep_best=False,
+                           eval_every=10**9, mixed_precision=resolve_precision("auto"), seed=s.seed)
+    student, t = load_model(path, task.num_labels), load_model(path, task.num_labels).eval()
+    sel = SelectionConfig(candidates=s.candidates, ratios=ratios(s, student.config.hidden_size), emep_lr=s.emep_lr,
+                          emep_eval_every=s.emep_eval_every, score_last=s.score_last, zero_step_batches=s.zero_step_batches,
+                          score="zero_step", noise_resamples=0)
+    ctx = SelectionContext(student, make_optimizer(student, training), prunable_parameters(student),
+                           {"train": ds["train"], "validation": ds["validation"]}, tok, task, training, SamplerConfig(), sel,
+                           s.seed, Objective("kd", t))
+    return ctx, ds
+
+
+def train_stage(ctx:SelectionContext, masks, stage:int, seed_key:str="step"):
+    "Distil the masked model for one epoch of the stage (the pipeline's stage training; no validation)."
+    apply_masks(ctx.model, masks)
+    train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, ctx.training, epochs=1., masks=masks, optimizer=ctx.optimizer,
+          seed=derive_seed(ctx.seed, seed_key, stage), objective=ctx.objective, progress=False, validate=False)
+
+
+def start_state(ctx:SelectionContext, stage:int) -> StageState:
+    "The stage's starting point: IMP through the stages before it, each trained for its epoch."
+    masks = None
+    for k in range(1, stage):
+        masks = sample_masks(ctx.params, SCHEDULE[k - 1], masks, "deterministic")
+        train_stage(ctx, masks, k)
+    return StageState.capture(stage, SCHEDULE[stage - 1], masks, ctx.model, ctx.optimizer)
+
+
+def emep(ctx:SelectionContext, state:StageState, masks, epochs:float) -> dict:
+    "One EMEP run of a candidate (the seed every candidate shares): its metric, loss and progressive scores."
+    start, sel = time.perf_counter(), ctx.selection
+    state.restore(ctx.model, ctx.optimizer)
+    apply_masks(ctx.model, masks)
+    res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, emep_training(ctx.training, sel), epochs=epochs, masks=masks,
+                optimizer=ctx.optimizer, seed=derive_seed(ctx.seed, "candidate-train", state.stage), objective=ctx.objective,
+                progress=False, eval_last=sel.score_last)
+    last = res.history[-sel.score_last:]
+    return dict(metric=float(np.mean([h["accuracy"] for h in last])), loss=-float(np.mean([h["eval_loss"] for h in last])),
+                progressive=-float(np.mean(res.losses[-sel.score_last * sel.emep_eval_every:])), steps=res.steps,
+                seconds=time.perf_counter() - start)
+
+
+def outcome(ctx:SelectionContext, state:StageState, masks, ds:dict, seed_key:str) -> dict:
+    "The candidate trained for the whole stage: its held-out and dev accuracy."
+    start = time.perf_counter()
+    state.restore(ctx.model, ctx.optimizer)
+    train_stage(ctx, masks, state.stage, seed_key)
+    acc = lambda split: evaluate(ctx.model, make_loader(ds[split], ctx.tokenizer, ctx.training.eval_batch_size), ctx.task)["accuracy"]
+    return dict(held_out=acc("held_out"), dev=acc("dev"), seconds=time.perf_counter() - start)
+
+
+def candidate_record(s:Settings, ctx:SelectionContext, ds:dict, state:StageState, c:int) -> dict:
+    "Every score of candidate `c` at the stage of `state`, its outcome under two seeds, and what it is."
+    state.restore(ctx.model, ctx.optimizer)
+    weights = {n: state.weights[n] for n in ctx.params}
+    masks = candidate_masks(weights, state.sparsity, state.masks, ctx.sampler, ctx.selection, state.stage, c, ctx.seed)
+    imp = sample_masks(weights, state.sparsity, state.masks, "deterministic")
+    ratio = ctx.selection.ratio(state.stage, c)
+    draws = None if ratio is None else float(np.mean([n_draws(w.numel(), n_keep(w.numel(), state.sparsity), ratio) for w in weights.values()]))
+    kind = "imp" if c == 0 else "reference" if c <= s.reference_candidates else "scaled"
+    zero = evaluate_candidate(ctx, state, c, 0, masks=masks)
+    runs = {f"{e:g}": emep(ctx, state, masks, e) for e in s.emep_epochs}  # EMEP length (epochs) -> its scores
+    scores = dict(zero_step=zero["score"], **{f"{k}@{e}": r[k] for e, r in runs.items() for k in ("metric", "loss", "progressive")})
+    seconds = dict(zero_step=zero["seconds"], **{f"emep@{e}": r["seconds"] for e, r in runs.items()})
+    first, second = outcome(ctx, state, masks, ds, "step"), outcome(ctx, state, masks, ds, "step-repeat")
+    seconds.update(outcome=first["seconds"], outcome_repeat=second["seconds"])
+    state.restore(ctx.model, ctx.optimizer)
+    return dict(stage=state.stage, sparsity=state.sparsity, candidate=c, kind=kind, ratio=ratio, draws=draws,
+                differs=kept_difference(masks, imp), scores=scores, emep_steps={e: r["steps"] for e, r in runs.items()},
+                held_out=first["held_out"], dev=first["dev"], held_out_repeat=second["held_out"], dev_repeat=second["dev"],
+                seconds=seconds)
+
+
+def check_record(path:Path, identity:dict) -> bool:
+    "Whether `path` holds this candidate's record (skip it); a record made otherwise is refused, never overwritten."
+    if not path.exists(): return False
+    old = json.loads(path.read_text())
+    if diff := [k for k in identity if old.get(k) != identity[k]]:
+        raise SystemExit(f"{path} was made with another {', '.join(diff)} (another protocol, teacher or starting state): "
+                         "it stands; move it aside to measure it again, or publish into another folder")
+    return True
+
+
+def run_stage(a, s:Settings, ctx:SelectionContext, ds:dict, initial:StageState, stage:int, identity:dict, budget:Budget) -> int:
+    "Record stage `stage`'s candidates that are not recorded yet, until the budget is spent; how many are recorded."
+    folder = Path(a.results)/f"stage-{stage}"
+    paths = [folder/f"candidate-{c:02d}.json" for c in range(s.candidates)]
+    if all(p.exists() for p in paths) and all(check_record(p, identity) for p in paths): return len(paths)
+    initial.restore(ctx.model, ctx.optimizer)
+    state = start_state(ctx, stage)
+    identity = dict(identity, start_sha256=masks_digest(state.weights))
+    for c, path in enumerate(paths):
+        if check_record(path, identity) or budget.spent: continue
+        start = time.perf_counter()
+        rec = dict(identity, **candidate_record(s, ctx, ds, state, c), machine=machine_info(ctx.training.mixed_precision),
+                   recorded=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, rec)
+        print(f"stage {stage} candidate {c} ({rec['kind']}): held-out {rec['held_out']:.4f}, dev {rec['dev']:.4f}, "
+              f"differs {rec['differs']:.3f} ({time.perf_counter() - start:.0f} s)", flush=True)
+    return sum(p.exists() for p in paths)
 
 
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", default="runs/selection-signal", help="work folder (teacher, rows); rerun to resume")
-    p.add_argument("--results", default="benchmarks/results/selection_signal.json", help="the summary written at the end")
-    p.add_argument("--teacher_train", type=int, default=8000, help="sentences the teacher is fine-tuned on")
-    p.add_argument("--train", type=int, default=2000, help="sentences each stage distils on")
-    p.add_argument("--validation", type=int, default=500, help="held-out sentences the scores are measured on")
-    p.add_argument("--stages", type=float, nargs="+", default=[0.54, 0.83, 0.92], help="sparsity of each stage")
-    p.add_argument("--candidates", type=int, default=12, help="candidates per stage, IMP's included")
-    p.add_argument("--emep_steps", type=int, nargs="+", default=[8, 24], help="EMEP lengths, in steps")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="tiny sizes: the code path only, no figures to publish")
+    p.add_argument("--stages", type=int, nargs="+", default=[1, 3], help="stages of the 16x schedule to measure (1-based)")
+    p.add_argument("--budget", type=float, default=0., help="minutes after which no candidate starts (0 = no limit)")
+    p.add_argument("--results", default=str(RESULTS), help="where each candidate's record is published")
+    p.add_argument("--teacher", default="runs/evidence/teacher", help="the evidence teacher's run folder (made if missing)")
+    p.add_argument("--work", default="runs/selection-signal-smoke", help="--smoke: its inputs and records")
+    p.add_argument("--smoke", action="store_true", help="a tiny random BERT on synthetic data: the code path only")
     a = p.parse_args(argv)
-    if a.smoke:
-        a.teacher_train, a.train, a.validation, a.candidates, a.emep_steps = 300, 200, 64, 3, [2, 4]
-        a.out, a.results = a.out + "-smoke", str(Path(a.out + "-smoke")/"summary.json")
+    if a.smoke and a.results == str(RESULTS): a.results = str(Path(a.work)/"results")
     return a
 
 
-def teacher(a) -> str:
-    "The dense SST-2 teacher (fine-tuned once; its validation split is the students')."
-    data = DataConfig(task="sst2", max_train_samples=a.teacher_train, validation_size=a.validation, max_seq_length=64)
-    run = FinetuneConfig(out=f"{a.out}/teacher", epochs=1. if a.smoke else 2.)
-    metrics = finetune(data, TrainConfig(mixed_precision="auto", **TEACHER_TRAIN), run)
-    print(f"teacher: dev accuracy {metrics['dev']['accuracy']:.4f}")
-    return f"{a.out}/teacher/final"
-
-
-def context(a, path:str) -> tuple[SelectionContext, object]:
-    "The student (a copy of the teacher), its data and settings; and the dev loader (the outcome's set)."
-    task, tok = get_task("sst2"), load_tokenizer(path)
-    ds = tokenize(load_glue(DataConfig(task="sst2", max_train_samples=a.train, validation_size=a.validation, max_seq_length=64)), tok, 64)
-    training = TrainConfig(mixed_precision=resolve_precision("auto"), seed=a.seed, **STAGE_TRAIN)
-    student, t = load_model(path, task.num_labels), load_model(path, task.num_labels).eval()
-    sel = SelectionConfig(candidates=a.candidates, emep_lr=2e-4, score_last=1, noise_resamples=0)
-    ctx = SelectionContext(student, make_optimizer(student, training), prunable_parameters(student),
-                           {"train": ds["train"], "validation": ds["validation"]}, tok, task, training, SamplerConfig(), sel,
-                           a.seed, Objective("kd", t))
-    return ctx, make_loader(ds["dev"], tok, training.eval_batch_size)
-
-
-def scored(ctx, state, c:int, score:str, steps:int) -> dict:
-    "Candidate `c` scored by `score` after `steps` EMEP steps (0: zero-step), by the library's own evaluation."
-    sel = replace(ctx.selection, score=score, emep_eval_every=4 if score == "progressive" else max(steps, 1),
-                  score_last=1000 if score == "progressive" else 1)
-    row = evaluate_candidate(replace(ctx, selection=sel), state, c, 0, steps=steps)
-    out = {score: row["score"], "seconds": row["seconds"]}
-    if score == "loss":  # the same run's last evaluation also gives the metric (score_last=1: exactly what `metric` scores)
-        logits = torch.tensor(row["units"]["logits"])
-        out["metric"] = scores(ctx.task, logits, torch.tensor(ctx.data["validation"]["labels"]))["accuracy"]
-    return out
-
-
-def outcome(ctx, state, c:int, dev) -> dict:
-    "Candidate `c` trained for the whole stage (every candidate on the same batches): dev accuracy and loss."
-    row = evaluate_candidate(ctx, state, c, 1., training=ctx.training, restore=False)
-    dev_scores = evaluate(ctx.model, dev, ctx.task)
-    return dict(dev_accuracy=dev_scores["accuracy"], dev_loss=dev_scores["eval_loss"], validation_accuracy=row["best"],
-                train_seconds=row["seconds"], steps=row["steps"])
-
-
-def candidate_row(a, ctx, state, c:int, dev) -> dict:
-    "Every score of candidate `c` and its outcome."
-    row, seconds = dict(stage=state.stage, sparsity=state.sparsity, candidate=c, ratio=ctx.selection.ratio(state.stage, c)), {}
-    z = scored(ctx, state, c, "zero_step", 0)
-    row["zero_step"], seconds["zero_step"] = z["zero_step"], z["seconds"]
-    for steps in a.emep_steps:
-        p, v = scored(ctx, state, c, "progressive", steps), scored(ctx, state, c, "loss", steps)
-        row.update({f"progressive@{steps}": p["progressive"], f"loss@{steps}": v["loss"], f"metric@{steps}": v["metric"]})
-        seconds.update({f"progressive@{steps}": p["seconds"], f"loss@{steps}": v["seconds"], f"metric@{steps}": v["seconds"]})
-    row.update(outcome(ctx, state, c, dev), seconds=seconds)
-    state.restore(ctx.model, ctx.optimizer)
-    return row
-
-
-def run(a) -> list[dict]:
-    "Every stage's candidates, resumed from the rows file; stage k + 1 starts from IMP's candidate trained at stage k."
-    ctx, dev = context(a, teacher(a))
-    rows_file, masks = Path(a.out)/"rows.jsonl", None
-    done = {(r["stage"], r["candidate"]): r for r in read_jsonl(rows_file)}
-    for k, sparsity in enumerate(a.stages, 1):
-        state = StageState.capture(k, sparsity, masks, ctx.model, ctx.optimizer)
-        for c in range(a.candidates):
-            if (k, c) in done: continue
-            start = time.perf_counter()
-            append_jsonl(rows_file, row := candidate_row(a, ctx, state, c, dev))
-            done[(k, c)] = row
-            print(f"stage {k} candidate {c}: dev {row['dev_accuracy']:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
-        masks = _candidate(ctx, state, 0)  # the next stage starts from IMP's mask, trained for the stage (common seeds)
-        evaluate_candidate(ctx, state, 0, 1., training=ctx.training, masks=masks, restore=False)
-        apply_masks(ctx.model, masks)
-    return [done[k] for k in sorted(done)]
-
-
-def ranks(x:np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-    return rankdata(x)
-
-
-def spearman(rows:list[dict], key:str, outcome_key:str="dev_accuracy") -> float:
-    "Spearman correlation of `key` with the outcome, ranks taken within each stage (stages pooled)."
-    xs, ys = [], []
-    for s in sorted({r["stage"] for r in rows}):
-        st = [r for r in rows if r["stage"] == s]
-        xs += list(ranks(np.array([r[key] for r in st]))); ys += list(ranks(np.array([r[outcome_key] for r in st])))
-    if len(set(xs)) < 2 or len(set(ys)) < 2: return float("nan")
-    return float(np.corrcoef(xs, ys)[0, 1])
-
-
-def interval(rows:list[dict], key:str, seed:int) -> tuple[float, float]:
-    "Bootstrap 95% interval of `spearman`, resampling candidates within each stage."
-    g = np.random.default_rng(seed)
-    by_stage = [[r for r in rows if r["stage"] == s] for s in sorted({r["stage"] for r in rows})]
-    vals = [spearman([st[i] for st in by_stage for i in g.integers(len(st), size=len(st))], key) for _ in range(BOOTSTRAP)]
-    vals = [v for v in vals if math.isfinite(v)]
-    return (float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))) if vals else (float("nan"),) * 2
-
-
-def regret(rows:list[dict], key:str) -> dict:
-    "Per stage, the outcome of the candidate `key` picks: behind the best candidate, and ahead of IMP's (points)."
-    out = {}
-    for s in sorted({r["stage"] for r in rows}):
-        st = [r for r in rows if r["stage"] == s]
-        pick = max(st, key=lambda r: (r[key], -r["candidate"]))
-        imp, best = next(r for r in st if r["candidate"] == 0), max(r["dev_accuracy"] for r in st)
-        out[s] = dict(pick=pick["candidate"], vs_best=100 * (pick["dev_accuracy"] - best), vs_imp=100 * (pick["dev_accuracy"] - imp["dev_accuracy"]))
-    return out
-
-
-def summary(a, rows:list[dict]) -> dict:
-    "Per score: Spearman with the dev outcome and its interval, regret, and the cost of scoring 4 candidates."
-    keys = ["zero_step"] + [f"{s}@{n}" for n in a.emep_steps for s in ("progressive", "metric", "loss")]
-    stage_train = float(np.mean([r["train_seconds"] for r in rows]))
-    out = dict(benchmark="selection_signal", settings=vars(a), machine=machine_info(resolve_precision("auto")),
-               candidates=len(rows), stage_train_seconds=stage_train, scores={})
-    for key in keys:
-        lo, hi = interval(rows, key, a.seed)
-        cost = float(np.mean([r["seconds"][key] for r in rows]))
-        out["scores"][key] = dict(spearman=spearman(rows, key), ci95=[lo, hi], regret=regret(rows, key), seconds=cost,
-                                  overhead_4=4 * cost / stage_train)
-    out["outcome_spread"] = {s: 100 * float(np.ptp([r["dev_accuracy"] for r in rows if r["stage"] == s]))
-                             for s in sorted({r["stage"] for r in rows})}
-    out["predictive"] = [k for k, v in out["scores"].items() if v["ci95"][0] > 0.3]
-    return out
-
-
-def report(s:dict):
-    print(f"\n{s['candidates']} candidates; full stage training {s['stage_train_seconds']:.0f} s per candidate; "
-          f"dev accuracy spread within stage (points): {s['outcome_spread']}")
-    print(f"{'score':<16}{'Spearman':>9}  {'95% CI':<16}{'regret vs best':>16}{'vs IMP':>10}{'cost 4 cand.':>14}")
-    for k, v in s["scores"].items():
-        rb = np.mean([r["vs_best"] for r in v["regret"].values()]); ri = np.mean([r["vs_imp"] for r in v["regret"].values()])
-        print(f"{k:<16}{v['spearman']:>9.2f}  [{v['ci95'][0]:+.2f}, {v['ci95'][1]:+.2f}]  {rb:>14.2f}  {ri:>8.2f}  {v['overhead_4']:>12.2f}x")
-    if not s["predictive"]:
-        print("\nNO SCORE PREDICTS THE OUTCOME: no Spearman 95% interval lies above 0.3 (selection by these scores is not shown to select)")
-    else: print(f"\npredictive (95% interval above 0.3): {', '.join(s['predictive'])}")
-
-
-def main(argv=None):
+def main(argv=None) -> int:
     a = parse(argv)
-    rows = run(a)
-    s = summary(a, rows)
-    report(s)
-    write_json(a.results, s)
-    if not a.smoke:
-        Path(a.results).with_suffix(".jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    print(f"written: {a.results}")
+    budget = Budget(a.budget)
+    s = Settings(candidates=3, reference_candidates=1, emep_eval_every=2, score_last=2, batch_size=16, max_seq_length=16,
+                 zero_step_batches=1) if a.smoke else Settings()
+    path = teacher(a, s)
+    ctx, ds = context(a, s, path)
+    identity = dict(settings=json.loads(json.dumps(asdict(s))), teacher_sha256=weights_digest(path),
+                    precision=ctx.training.mixed_precision)
+    initial = StageState.capture(0, 0., None, ctx.model, ctx.optimizer)
+    done = sum(run_stage(a, s, ctx, ds, initial, k, identity, budget) for k in a.stages)
+    print(progress_line(done, s.candidates * len(a.stages), "candidates"))
+    return done
 
 
 if __name__ == "__main__":

@@ -107,6 +107,9 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     model = load_model(path, task.num_labels, derive_seed(training.seed, "init"), pretrained=True)
     check_pair(model, tokenizer, data.max_seq_length, path)
     out = start_run(run.out, config, inputs)
+    if (done := finished_run(out, config, inputs)) is not None:  # another process (a worker, a shard) finished it meanwhile
+        unlock_run(out)
+        return done
     res = train(model, ds, tokenizer, task, training, epochs=run.epochs, seed=derive_seed(training.seed, "finetune"),
                 log=out/"log.jsonl", log_extra=dict(step_name="finetune"), desc="fine-tune", progress=progress)
     dev = evaluate(model, make_loader(ds["dev"], tokenizer, training.eval_batch_size), task)

@@ -108,16 +108,18 @@ def _refuse_or_stale(out:Path, held:dict) -> bool:
 def lock_run(out:Path):
     "Hold run folder `out` for this process (until `unlock_run` or exit); refuse it if another live process holds it."
     lock = Path(out)/LOCK
-    for _ in range(2):
-        try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            if not _refuse_or_stale(Path(out), _holder(lock)): return
-            lock.unlink(missing_ok=True)
-            continue
-        me = dict(host=socket.gethostname(), pid=os.getpid(), start=_started(os.getpid()))
-        os.write(fd, json.dumps(me).encode()); os.close(fd)
-        atexit.register(unlock_run, out)
-        return
+    mine = lock.with_name(f"{LOCK}.{os.getpid()}")  # the holder written first, then linked in: never seen half-written
+    mine.write_text(json.dumps(dict(host=socket.gethostname(), pid=os.getpid(), start=_started(os.getpid()))))
+    try:
+        for _ in range(2):
+            try: os.link(mine, lock)  # atomic, and fails if the lock exists
+            except FileExistsError:
+                if not _refuse_or_stale(Path(out), _holder(lock)): return
+                lock.unlink(missing_ok=True)
+                continue
+            atexit.register(unlock_run, out)
+            return
+    finally: mine.unlink(missing_ok=True)
 
 def unlock_run(out:Path):
     "Release run folder `out` if this process holds it."

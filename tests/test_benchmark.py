@@ -91,3 +91,23 @@ def test_emep_cost_benchmark_smoke(tmp_path, capsys):
         assert row["mcss_over_imp_after"] > 1 and set(row["phases"]) == set(mod.PHASES)
     assert json.loads((tmp_path / "e.json").read_text())["settings"]["smoke"] is True
     assert "MCSS / IMP" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_selection_signal_records_each_candidate_once(tmp_path, capsys):
+    "Each candidate's record is written once; a rerun skips them all; a record made with other settings is refused."
+    spec = importlib.util.spec_from_file_location("selection_signal", ROOT / "benchmarks" / "selection_signal.py")
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    argv = ["--smoke", "--work", str(tmp_path)]
+    assert mod.main(argv) == 6
+    records = sorted((tmp_path / "results").glob("stage-*/candidate-*.json"))
+    assert [p.parent.name for p in records] == ["stage-1"] * 3 + ["stage-3"] * 3
+    r = json.loads(records[1].read_text())
+    assert r["kind"] == "reference" and r["differs"] > 0 and {"zero_step", "metric@1", "loss@0.25", "progressive@1"} <= set(r["scores"])
+    assert 0 <= r["held_out"] <= 1 and 0 <= r["dev_repeat"] <= 1 and r["teacher_sha256"] and r["start_sha256"]
+    stamps = [p.stat().st_mtime_ns for p in records]
+    assert mod.main(argv) == 6 and [p.stat().st_mtime_ns for p in records] == stamps  # nothing measured twice
+    assert "6 of 6 candidates published" in capsys.readouterr().out
+    r["settings"]["lr"] = 1.0
+    records[0].write_text(json.dumps(r))
+    with pytest.raises(SystemExit, match="was made with another settings"): mod.main(argv)
