@@ -97,7 +97,9 @@ def test_emep_cost_benchmark_smoke(tmp_path, capsys):
 def test_selection_signal_records_each_candidate_once(tmp_path, capsys):
     "Each candidate's record is written once; a rerun skips them all; a record made with other settings is refused."
     spec = importlib.util.spec_from_file_location("selection_signal", ROOT / "benchmarks" / "selection_signal.py")
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # its dataclass looks its module up there
+    spec.loader.exec_module(mod)
     argv = ["--smoke", "--work", str(tmp_path)]
     assert mod.main(argv) == 6
     records = sorted((tmp_path / "results").glob("stage-*/candidate-*.json"))
