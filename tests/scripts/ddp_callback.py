@@ -34,3 +34,7 @@ rank = int(os.environ.get("RANK", 0))
 (out/f"rank-{rank}.json").write_text(json.dumps(dict(digest=digest, zero=zero, world=int(os.environ.get("WORLD_SIZE", 1)),
                                                      stages=[h["step"] for h in cb.history], sparsity=cb.masks.sparsity,
                                                      candidates=[(r["stage"], r["candidate"], r["score"], r["winner"]) for r in cb.candidates])))
+import torch.distributed as torch_dist
+if torch_dist.is_initialized():  # a clean exit: gloo can abort (SIGABRT) in teardown when the group is left alive
+    torch_dist.barrier()
+    torch_dist.destroy_process_group()
