@@ -24,23 +24,25 @@ starting state for the stage). `--budget MINUTES` starts no candidate after that
     python benchmarks/selection_signal.py --smoke                    # a tiny random BERT: the code path, under runs/
 """
 from __future__ import annotations
-import argparse, json, math, time
+import argparse, json, time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from datasets import DatasetDict
 
 from randprune.core import apply_masks, kept_difference, derive_seed, prunable_parameters
-from randprune.data import DataConfig, get_task, load_glue, split_indices, tokenize
+from randprune.data import DataConfig, get_task, load_glue, tokenize
 from randprune.dist import masks_digest
 from randprune.files import write_json
 from randprune.machine import machine_info, resolve_precision
 from randprune.models import load_model, load_tokenizer
 from randprune.pipeline import FinetuneConfig, finetune
 from randprune.sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, sample_masks
-from randprune.selection import SelectionConfig, SelectionContext, StageState, candidate_masks, emep_training, evaluate_candidate
+from randprune.selection import (SelectionConfig, SelectionContext, StageState, candidate_masks, emep_training,
+                                 evaluate_candidate)
 from randprune.testing import tiny_run
 from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
 from randprune.units import Budget, progress_line, weights_digest
@@ -75,19 +77,24 @@ def ratios(s:Settings, hidden:int) -> list[float]:
     "Candidate c's ratio is entry c - 1: the reference ratios, cycled, then the same ratios scaled to BERT-base's K."
     scale = (BERT_BASE_HIDDEN / hidden) ** 2
     ref = [REFERENCE_RATIOS[k % len(REFERENCE_RATIOS)] for k in range(s.reference_candidates)]
-    return ref + [REFERENCE_RATIOS[k % len(REFERENCE_RATIOS)] * scale for k in range(s.candidates - 1 - s.reference_candidates)]
+    scaled = range(s.candidates - 1 - s.reference_candidates)
+    return ref + [REFERENCE_RATIOS[k % len(REFERENCE_RATIOS)] * scale for k in scaled]
 
 
 def teacher(a, s:Settings) -> str:
     "The evidence teacher (fine-tuned once, as `make quality` does), gated; its folder."
     if a.smoke:
         t = tiny_run(Path(a.work)/"inputs")
-        finetune(t.data, t.training, FinetuneConfig(model=t.model, out=str(Path(a.work)/"teacher"), epochs=2.), progress=False)
+        out = str(Path(a.work)/"teacher")
+        finetune(t.data, t.training, FinetuneConfig(model=t.model, out=out, epochs=2.), progress=False)
         return str(Path(a.work)/"teacher"/"final")
-    data = DataConfig(task="sst2", max_train_samples=s.teacher_train, validation_size=s.validation, max_seq_length=s.max_seq_length)
-    m = finetune(data, TrainConfig(lr=5e-5, eval_every=150, group_by_length=False), FinetuneConfig(out=a.teacher, epochs=2.))
+    data = DataConfig(task="sst2", max_train_samples=s.teacher_train, validation_size=s.validation,
+                      max_seq_length=s.max_seq_length)
+    training = TrainConfig(lr=5e-5, eval_every=150, group_by_length=False)
+    m = finetune(data, training, FinetuneConfig(out=a.teacher, epochs=2.))
     if m["dev"]["accuracy"] < TEACHER_MIN:
-        raise SystemExit(f"the teacher's dev accuracy {m['dev']['accuracy']:.4f} is below the gate {TEACHER_MIN}: not a benchmark")
+        raise SystemExit(f"the teacher's dev accuracy {m['dev']['accuracy']:.4f} is below the gate {TEACHER_MIN}: "
+                         "not a benchmark")
     return str(Path(a.teacher)/"final")
 
 
@@ -98,26 +105,31 @@ def splits(a, s:Settings, tok) -> dict:
         ds = load_glue(t.data)
         held = ds["dev"]
     else:
-        cfg = DataConfig(task="sst2", max_train_samples=s.train, validation_size=s.validation, max_seq_length=s.max_seq_length)
+        cfg = DataConfig(task="sst2", max_train_samples=s.train, validation_size=s.validation,
+                         max_seq_length=s.max_seq_length)
         ds = load_glue(cfg)
         full = load_glue(replace(cfg, max_train_samples=0))  # every sentence the selection split leaves
         assert ds["validation"]["text_a"] == full["validation"]["text_a"]
-        held = full["train"].select(range(s.teacher_train, s.teacher_train + s.held_out))  # after the teacher's sentences
-    return tokenize(DatasetDict(train=ds["train"], validation=ds["validation"], held_out=held, dev=ds["dev"]), tok, s.max_seq_length)
+        held = full["train"].select(range(s.teacher_train, s.teacher_train + s.held_out))  # after the teacher's
+    parts = DatasetDict(train=ds["train"], validation=ds["validation"], held_out=held, dev=ds["dev"])
+    return tokenize(parts, tok, s.max_seq_length)
 
 
 def context(a, s:Settings, path:str) -> tuple[SelectionContext, dict]:
     "The student (a copy of the teacher) and its settings; every split."
     task, tok = get_task("sst2"), load_tokenizer(path)
     ds = splits(a, s, tok)
-    training = TrainConfig(lr=s.lr, batch_size=s.batch_size, weight_decay=0., max_grad_norm=0., schedule="constant", keep_best=False,
+    training = TrainConfig(lr=s.lr, batch_size=s.batch_size, weight_decay=0., max_grad_norm=0., schedule="constant",
+                           keep_best=False,
                            eval_every=10**9, mixed_precision=resolve_precision("auto"), seed=s.seed)
     student, t = load_model(path, task.num_labels), load_model(path, task.num_labels).eval()
     sel = SelectionConfig(candidates=s.candidates, ratios=ratios(s, student.config.hidden_size), emep_lr=s.emep_lr,
-                          emep_eval_every=s.emep_eval_every, score_last=s.score_last, zero_step_batches=s.zero_step_batches,
+                          emep_eval_every=s.emep_eval_every, score_last=s.score_last,
+                          zero_step_batches=s.zero_step_batches,
                           score="zero_step", noise_resamples=0)
     ctx = SelectionContext(student, make_optimizer(student, training), prunable_parameters(student),
-                           {"train": ds["train"], "validation": ds["validation"]}, tok, task, training, SamplerConfig(), sel,
+                           {"train": ds["train"], "validation": ds["validation"]}, tok, task, training, SamplerConfig(),
+                           sel,
                            s.seed, Objective("kd", t))
     return ctx, ds
 
@@ -143,13 +155,18 @@ def emep(ctx:SelectionContext, state:StageState, masks, epochs:float) -> dict:
     start, sel = time.perf_counter(), ctx.selection
     state.restore(ctx.model, ctx.optimizer)
     apply_masks(ctx.model, masks)
-    res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, emep_training(ctx.training, sel), epochs=epochs, masks=masks,
-                optimizer=ctx.optimizer, seed=derive_seed(ctx.seed, "candidate-train", state.stage), objective=ctx.objective,
-                progress=False, eval_last=sel.score_last)
-    last = res.history[-sel.score_last:]
-    return dict(metric=float(np.mean([h["accuracy"] for h in last])), loss=-float(np.mean([h["eval_loss"] for h in last])),
-                progressive=-float(np.mean(res.losses[-sel.score_last * sel.emep_eval_every:])), steps=res.steps,
-                seconds=time.perf_counter() - start)
+    res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, emep_training(ctx.training, sel), epochs=epochs,
+                masks=masks, optimizer=ctx.optimizer, seed=derive_seed(ctx.seed, "candidate-train", state.stage),
+                objective=ctx.objective, progress=False, eval_last=sel.score_last)
+    last, logits = res.history[-sel.score_last:], res.last[0]
+    labels = torch.tensor(ctx.data["validation"]["labels"])
+    losses = res.losses[-sel.score_last * sel.emep_eval_every:]
+    per_example = np.round(F.cross_entropy(logits, labels, reduction="none").numpy(), 5)
+    units = dict(correct=(logits.argmax(-1) == labels).int().tolist(),  # the paired noise's resampling units
+                 loss=per_example.tolist(), train_loss=losses)
+    return dict(metric=float(np.mean([h["accuracy"] for h in last])),
+                loss=-float(np.mean([h["eval_loss"] for h in last])),
+                progressive=-float(np.mean(losses)), steps=res.steps, seconds=time.perf_counter() - start, units=units)
 
 
 def outcome(ctx:SelectionContext, state:StageState, masks, ds:dict, seed_key:str) -> dict:
@@ -157,7 +174,8 @@ def outcome(ctx:SelectionContext, state:StageState, masks, ds:dict, seed_key:str
     start = time.perf_counter()
     state.restore(ctx.model, ctx.optimizer)
     train_stage(ctx, masks, state.stage, seed_key)
-    acc = lambda split: evaluate(ctx.model, make_loader(ds[split], ctx.tokenizer, ctx.training.eval_batch_size), ctx.task)["accuracy"]
+    loader = lambda split: make_loader(ds[split], ctx.tokenizer, ctx.training.eval_batch_size)
+    acc = lambda split: evaluate(ctx.model, loader(split), ctx.task)["accuracy"]
     return dict(held_out=acc("held_out"), dev=acc("dev"), seconds=time.perf_counter() - start)
 
 
@@ -168,18 +186,22 @@ def candidate_record(s:Settings, ctx:SelectionContext, ds:dict, state:StageState
     masks = candidate_masks(weights, state.sparsity, state.masks, ctx.sampler, ctx.selection, state.stage, c, ctx.seed)
     imp = sample_masks(weights, state.sparsity, state.masks, "deterministic")
     ratio = ctx.selection.ratio(state.stage, c)
-    draws = None if ratio is None else float(np.mean([n_draws(w.numel(), n_keep(w.numel(), state.sparsity), ratio) for w in weights.values()]))
+    draws = None if ratio is None else float(np.mean([n_draws(w.numel(), n_keep(w.numel(), state.sparsity), ratio)
+                                                      for w in weights.values()]))
     kind = "imp" if c == 0 else "reference" if c <= s.reference_candidates else "scaled"
     zero = evaluate_candidate(ctx, state, c, 0, masks=masks)
     runs = {f"{e:g}": emep(ctx, state, masks, e) for e in s.emep_epochs}  # EMEP length (epochs) -> its scores
-    scores = dict(zero_step=zero["score"], **{f"{k}@{e}": r[k] for e, r in runs.items() for k in ("metric", "loss", "progressive")})
+    emeps = {f"{k}@{e}": r[k] for e, r in runs.items() for k in ("metric", "loss", "progressive")}
+    scores = dict(zero_step=zero["score"], **emeps)
     seconds = dict(zero_step=zero["seconds"], **{f"emep@{e}": r["seconds"] for e, r in runs.items()})
     first, second = outcome(ctx, state, masks, ds, "step"), outcome(ctx, state, masks, ds, "step-repeat")
     seconds.update(outcome=first["seconds"], outcome_repeat=second["seconds"])
     state.restore(ctx.model, ctx.optimizer)
     return dict(stage=state.stage, sparsity=state.sparsity, candidate=c, kind=kind, ratio=ratio, draws=draws,
                 differs=kept_difference(masks, imp), scores=scores, emep_steps={e: r["steps"] for e, r in runs.items()},
-                held_out=first["held_out"], dev=first["dev"], held_out_repeat=second["held_out"], dev_repeat=second["dev"],
+                units=dict(zero_step=zero["units"]["values"], **{f"emep@{e}": r["units"] for e, r in runs.items()}),
+                held_out=first["held_out"], dev=first["dev"], held_out_repeat=second["held_out"],
+                dev_repeat=second["dev"],
                 seconds=seconds)
 
 
@@ -188,12 +210,14 @@ def check_record(path:Path, identity:dict) -> bool:
     if not path.exists(): return False
     old = json.loads(path.read_text())
     if diff := [k for k in identity if old.get(k) != identity[k]]:
-        raise SystemExit(f"{path} was made with another {', '.join(diff)} (another protocol, teacher or starting state): "
+        raise SystemExit(f"{path} was made with another {', '.join(diff)} "
+                         "(another protocol, teacher or starting state): "
                          "it stands; move it aside to measure it again, or publish into another folder")
     return True
 
 
-def run_stage(a, s:Settings, ctx:SelectionContext, ds:dict, initial:StageState, stage:int, identity:dict, budget:Budget) -> int:
+def run_stage(a, s:Settings, ctx:SelectionContext, ds:dict, initial:StageState, stage:int, identity:dict,
+              budget:Budget) -> int:
     "Record stage `stage`'s candidates that are not recorded yet, until the budget is spent; how many are recorded."
     folder = Path(a.results)/f"stage-{stage}"
     paths = [folder/f"candidate-{c:02d}.json" for c in range(s.candidates)]
@@ -204,7 +228,8 @@ def run_stage(a, s:Settings, ctx:SelectionContext, ds:dict, initial:StageState, 
     for c, path in enumerate(paths):
         if check_record(path, identity) or budget.spent: continue
         start = time.perf_counter()
-        rec = dict(identity, **candidate_record(s, ctx, ds, state, c), machine=machine_info(ctx.training.mixed_precision),
+        rec = dict(identity, **candidate_record(s, ctx, ds, state, c),
+                   machine=machine_info(ctx.training.mixed_precision),
                    recorded=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json(path, rec)
@@ -215,10 +240,10 @@ def run_stage(a, s:Settings, ctx:SelectionContext, ds:dict, initial:StageState, 
 
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--stages", type=int, nargs="+", default=[1, 3], help="stages of the 16x schedule to measure (1-based)")
+    p.add_argument("--stages", type=int, nargs="+", default=[1, 3], help="stages of the 16x schedule (1-based)")
     p.add_argument("--budget", type=float, default=0., help="minutes after which no candidate starts (0 = no limit)")
     p.add_argument("--results", default=str(RESULTS), help="where each candidate's record is published")
-    p.add_argument("--teacher", default="runs/evidence/teacher", help="the evidence teacher's run folder (made if missing)")
+    p.add_argument("--teacher", default="runs/evidence/teacher", help="the evidence teacher's folder (made if missing)")
     p.add_argument("--work", default="runs/selection-signal-smoke", help="--smoke: its inputs and records")
     p.add_argument("--smoke", action="store_true", help="a tiny random BERT on synthetic data: the code path only")
     a = p.parse_args(argv)
@@ -229,7 +254,8 @@ def parse(argv=None):
 def main(argv=None) -> int:
     a = parse(argv)
     budget = Budget(a.budget)
-    s = Settings(candidates=3, reference_candidates=1, emep_eval_every=2, score_last=2, batch_size=16, max_seq_length=16,
+    s = Settings(candidates=3, reference_candidates=1, emep_eval_every=2, score_last=2, batch_size=16,
+                 max_seq_length=16,
                  zero_step_batches=1) if a.smoke else Settings()
     path = teacher(a, s)
     ctx, ds = context(a, s, path)

@@ -13,7 +13,7 @@ from accelerate.utils import broadcast_object_list
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
-from .core import (BERT_TARGETS, MaskSet, apply_masks, derive_seed, load_masks, mask_optimizer_state,
+from .core import (BERT_TARGETS, MaskSet, apply_masks, check_settings_finite, derive_seed, load_masks, mask_optimizer_state,
                             prunable_parameters, save_masks)
 from .dist import masks_digest
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
@@ -45,6 +45,7 @@ class CallbackConfig:
     seed:int = 0 # seed of the randomized masks (and random ties)
 
     def __post_init__(self):
+        check_settings_finite(self)
         check_stages(self.stages)
         if self.method not in callback_methods(): raise ValueError(f"method must be one of {callback_methods()}, got {self.method!r}")
         if self.warmup_steps < 0 or self.stage_steps < 0 or (not self.stage_steps and not self.stage_epochs > 0):

@@ -12,14 +12,14 @@ from typing import get_args
 import pandas as pd
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 from torch import Tensor, nn
 
 # %% auto #0
 __all__ = ['BERT_TARGETS', 'MASKS_FORMAT', 'derive_seed', 'as_generator', 'check_choice', 'field_default', 'bundled_minilm',
-           'NonFiniteError', 'check_finite', 'to_json', 'error_line', 'prunable_parameters', 'MaskSet', 'apply_masks',
-           'mask_optimizer_state', 'MaskEnforcer', 'sparsity_report', 'hamming_distance', 'kept_difference',
-           'save_masks', 'load_masks']
+           'NonFiniteError', 'check_finite', 'check_settings_finite', 'to_json', 'error_line', 'prunable_parameters',
+           'MaskSet', 'apply_masks', 'mask_optimizer_state', 'MaskEnforcer', 'sparsity_report', 'hamming_distance',
+           'kept_difference', 'save_safetensors', 'save_masks', 'load_masks']
 
 # %% ../nbs/00_core.ipynb #7f2b5138
 def derive_seed(
@@ -77,6 +77,16 @@ def check_finite(
             bad = int((~torch.isfinite(t)).sum())
             raise NonFiniteError(f"{where}: {name} has {bad} non-finite value{'s' * (bad > 1)} (NaN or inf) of {t.numel()}")
 
+
+# %% ../nbs/00_core.ipynb #bc72ac04
+def check_settings_finite(
+    config, # a dataclass instance (a config)
+):
+    "Raise `NonFiniteError` naming the first float setting of `config` (or entry of a list of them) that is NaN or inf."
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        for x in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(x, float) and not math.isfinite(x): raise NonFiniteError(f"{f.name} must be a finite number, got {x}")
 
 # %% ../nbs/00_core.ipynb #a34cddde
 def _finite_or_none(obj):
@@ -286,6 +296,18 @@ def kept_difference(
     return sum(int((x & ~y.to(x.device)).sum()) for x, y in pairs) / kept if kept else 0.
 
 # %% ../nbs/00_core.ipynb #136bf0b1
+def save_safetensors(
+    tensors:Mapping[str, Tensor], # name -> tensor (contiguous, on the CPU)
+    path:str|Path, # file to write
+    metadata:Mapping[str, str]|None=None, # string metadata stored in the file header
+):
+    "`safetensors`' file with its header's keys sorted, so that the same tensors and metadata always give the same bytes."
+    data = save(dict(tensors), metadata=dict(metadata) if metadata else None)
+    n = int.from_bytes(data[:8], "little")
+    header = json.dumps(json.loads(data[8:8 + n]), separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    header += b" " * (-len(header) % 8)  # the format keeps the tensors' data 8-byte aligned
+    Path(path).write_bytes(len(header).to_bytes(8, "little") + header + data[8 + n:])
+
 MASKS_FORMAT = "randprune-masks/1"
 
 def save_masks(
@@ -295,8 +317,8 @@ def save_masks(
 ):
     "Save `masks` to a safetensors file."
     masks = MaskSet(masks)
-    save_file({n: m.detach().contiguous().cpu() for n, m in masks.items()}, str(path),
-              metadata={**(metadata or {}), 'format': MASKS_FORMAT, 'names': json.dumps(list(masks))})
+    save_safetensors({n: m.detach().contiguous().cpu() for n, m in masks.items()}, path,
+                     metadata={**(metadata or {}), 'format': MASKS_FORMAT, 'names': json.dumps(list(masks))})
 
 def load_masks(
     path:str|Path, # a file written by `save_masks`

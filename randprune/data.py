@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from datasets import Dataset, DatasetDict
 
-from .core import NonFiniteError, as_generator, check_choice
+from .core import NonFiniteError, as_generator, check_choice, check_settings_finite
 
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'ValidationFrom', 'Task', 'get_task', 'compute_metrics', 'read_glue_tsv', 'DataConfig', 'split_indices',
@@ -132,6 +132,7 @@ class DataConfig:
     tokenizer:str = "" # tokenizer folder or hub id ("" = the model's own, saved beside it)
 
     def __post_init__(self):
+        check_settings_finite(self)
         self.task = get_task(self.task).name  # canonical: `SST-2` and `sst2` are one run
         self.glue_dir = self.glue_dir or os.environ.get("RANDPRUNE_GLUE_DIR", "")  # recorded in the run's config
         check_choice("validation_from", self.validation_from, ValidationFrom)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .core import apply_masks, bundled_minilm, derive_seed, kept_difference, prunable_parameters, save_masks, sparsity_report, to_json
+from .core import apply_masks, bundled_minilm, check_settings_finite, derive_seed, kept_difference, prunable_parameters, save_masks, sparsity_report, to_json
 from .files import check_output, claim_output
 from .runs import resolved
 from .models import load_model
@@ -29,7 +29,9 @@ class DemoConfig:
     seed:int = 0 # base seed of every randomized mask
     out:str = "runs/masks" # folder for the masks and the report: new, empty or an earlier one's ("" = write nothing)
 
-    def __post_init__(self): check_stages(self.stages)
+    def __post_init__(self):
+        check_settings_finite(self)
+        check_stages(self.stages)
 
 # %% ../nbs/08_demo.ipynb #cda96d1c
 def stage_masks(

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .core import check_choice
+from .core import check_choice, check_settings_finite
 
 # %% auto #0
 __all__ = ['LogitMean', 'DistillConfig', 'distill_loss']
@@ -29,6 +29,7 @@ class DistillConfig:
     logit_mean:LogitMean = "all" # soft cross-entropy: mean over batch and classes (TinyBERT, the paper's code) or "batch" (per example)
 
     def __post_init__(self):
+        check_settings_finite(self)
         if min(self.attention_weight, self.hidden_weight, self.logit_weight) < 0: raise ValueError("loss weights must be >= 0")
         check_choice("logit_mean", self.logit_mean, LogitMean)
         if not self.temperature > 0: raise ValueError(f"temperature must be > 0, got {self.temperature}")

@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
 from torch import Tensor, nn
 
-from .core import error_line
+from .core import error_line, save_safetensors
 from .files import MARKER, SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES, check_output, write_atomically
 
 # %% auto #0
@@ -87,7 +86,7 @@ def export_pruned(
     meta = dict(format=EXPORT_FORMAT, compressed=",".join(compressed), sha256=json.dumps({k: _sha256(v) for k, v in tensors.items()}))
     def write(tmp:Path):
         tmp.mkdir(parents=True)
-        save_file(tensors, str(tmp/SPARSE_FILE), metadata=meta)
+        save_safetensors(tensors, tmp/SPARSE_FILE, meta)
         AutoConfig.from_pretrained(folder).save_pretrained(tmp)
         for f in folder.iterdir():
             if _is_tokenizer_file(f.name): shutil.copy(f, tmp/f.name)

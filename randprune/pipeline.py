@@ -11,7 +11,7 @@ from typing import Literal
 
 from tqdm.auto import tqdm
 
-from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, derive_seed, prunable_parameters, save_masks,
+from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, check_settings_finite, derive_seed, prunable_parameters, save_masks,
                             sparsity_report)
 from .dist import check_same_masks, is_main_process
 from .files import write_atomically, write_json
@@ -46,6 +46,7 @@ class FinetuneConfig:
     epochs:float = 3. # passes over the training split
 
     def __post_init__(self):
+        check_settings_finite(self)
         if not self.epochs > 0: raise ValueError(f"epochs must be > 0, got {self.epochs}")
 
 # %% ../nbs/06_pipeline.ipynb #84d2b9b1
@@ -66,6 +67,7 @@ class PruneConfig:
     gmp_prunings:int = 16 # gmp: magnitude pruning steps on the cubic schedule up to the last stage's sparsity, in the same total training
 
     def __post_init__(self):
+        check_settings_finite(self)
         if not self.teacher: raise ValueError("teacher: the folder of a fine-tuned model is required")
         if self.method not in prune_methods(): raise ValueError(f"method must be one of {prune_methods()}, got {self.method!r}")
         check_choice("recipe", self.recipe, Recipe)

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .core import MaskSet, as_generator, check_choice, derive_seed
+from .core import MaskSet, as_generator, check_choice, check_settings_finite, derive_seed
 from .registry import Registry
 from .votes import fast_votes, reference_votes
 
@@ -211,6 +211,7 @@ class SamplerConfig:
     options:dict = field(default_factory=dict) # plug-in samplers' settings, by sampler: {"my-sampler": {"alpha": 0.5}}
 
     def __post_init__(self):
+        check_settings_finite(self)
         check_ensemble_args(self.ratio, self.power, self.tie_break, self.implementation, self.tail_tol)
         if not isinstance(self.options, dict) or not all(isinstance(v, dict) for v in self.options.values()):
             raise ValueError(f"options must map sampler names to their settings, e.g. {{'my-sampler': {{'alpha': 0.5}}}}, got {self.options!r}")

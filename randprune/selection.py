@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from accelerate.utils import send_to_device
 
-from .core import MaskSet, apply_masks, as_generator, check_choice, derive_seed, kept_difference
+from .core import MaskSet, apply_masks, as_generator, check_choice, check_settings_finite, derive_seed, kept_difference
 from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, randomized_samplers, sample_masks
 from .scores import RULES, SCORES
 from .train import Objective, TrainConfig, TrainResult, make_loader, scores, train
@@ -71,6 +71,7 @@ class SelectionConfig:
 # %% ../nbs/05_selection.ipynb #befba0f4
 def _check_selection(c:SelectionConfig):
     "Raise a `ValueError` naming the first setting of `c` that is out of range."
+    check_settings_finite(c)
     for name, kind in (("selection", Selection), ("randomness", Randomness), ("parallel", Parallel), ("candidate_seeds", CandidateSeeds)):
         check_choice(name, getattr(c, name), kind)
     score = SCORES.get(c.score); RULES.get(c.rule)  # a name not registered: a ValueError listing those that are

@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 from accelerate.utils import send_to_device
 from tqdm.auto import tqdm
 
-from .core import MaskEnforcer, NonFiniteError, as_generator, check_choice, derive_seed
+from .core import MaskEnforcer, NonFiniteError, as_generator, check_choice, check_settings_finite, derive_seed
 from .files import append_jsonl
 from .data import Task, compute_metrics
 from .distill import DistillConfig, distill_loss
@@ -54,6 +54,7 @@ class TrainConfig:
     seed:int = 0 # base seed of data order and dropout
 
     def __post_init__(self):
+        check_settings_finite(self)
         check_choice("schedule", self.schedule, Schedule)
         check_choice("mixed_precision", self.mixed_precision, Precision)
         check_choice("eval_precision", self.eval_precision, EvalPrecision)

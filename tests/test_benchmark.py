@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,9 +108,57 @@ def test_selection_signal_records_each_candidate_once(tmp_path, capsys):
     r = json.loads(records[1].read_text())
     assert r["kind"] == "reference" and r["differs"] > 0 and {"zero_step", "metric@1", "loss@0.25", "progressive@1"} <= set(r["scores"])
     assert 0 <= r["held_out"] <= 1 and 0 <= r["dev_repeat"] <= 1 and r["teacher_sha256"] and r["start_sha256"]
+    u = r["units"]["emep@1"]  # per validation example, what the margin rule's paired noise resamples
+    assert len(u["correct"]) == len(u["loss"]) > 0 and set(u["correct"]) <= {0, 1}
+    assert -np.mean(u["train_loss"]) == pytest.approx(r["scores"]["progressive@1"])
+    assert -np.mean(r["units"]["zero_step"]) == pytest.approx(r["scores"]["zero_step"])
+    table = _analysis().signal_table(_analysis().load(tmp_path / "results"), resamples=20)  # the page reads these
+    assert len(table) == 7 and table["rho pooled"].dropna().between(-1, 1).all()
     stamps = [p.stat().st_mtime_ns for p in records]
     assert mod.main(argv) == 6 and [p.stat().st_mtime_ns for p in records] == stamps  # nothing measured twice
     assert "6 of 6 candidates published" in capsys.readouterr().out
     r["settings"]["lr"] = 1.0
     records[0].write_text(json.dumps(r))
     with pytest.raises(SystemExit, match="was made with another settings"): mod.main(argv)
+
+
+def _analysis():
+    spec = importlib.util.spec_from_file_location("signal_analysis", ROOT / "benchmarks" / "signal_analysis.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _signal_records(folder:Path, n:int=4):
+    "Records where `metric@1` ranks candidates like their outcome within each stage, while stage 3's are all lower."
+    for stage in (1, 3):
+        for c in range(n):
+            correct = [1] * (50 + 10 * c) + [0] * (50 - 10 * c)
+            held = 0.9 + 0.01 * c - 0.1 * stage
+            units = {"zero_step": [1.0, 2.0], "emep@1": dict(correct=correct, loss=[0.5] * 100, train_loss=[0.5] * 8)}
+            rec = dict(stage=stage, candidate=c, kind="imp" if c == 0 else "reference", ratio=None, draws=None,
+                       differs=0.01 * c, scores={"metric@1": np.mean(correct) + stage, "zero_step": -1.5},
+                       held_out=held, held_out_repeat=held, dev=0.8, dev_repeat=0.8, units=units,
+                       seconds={"zero_step": 1.0, "emep@1": 30.0})
+            (folder / f"stage-{stage}").mkdir(parents=True, exist_ok=True)
+            (folder / f"stage-{stage}" / f"candidate-{c:02d}.json").write_text(json.dumps(rec))
+
+
+def test_signal_analysis_finds_a_score_that_ranks_like_the_outcome(tmp_path):
+    "Ranks are compared within each stage; the rules are the library's; a score equal for all predicts nothing."
+    sa = _analysis()
+    _signal_records(tmp_path)
+    df = sa.load(tmp_path)
+    assert len(df) == 8 and df.outcome.tolist()[:2] == pytest.approx([80., 81.])
+    assert sa.spearman_ci(df, "metric@1", resamples=50)[:3] == pytest.approx((1., 1., 1.))  # pooled, within stages
+    assert np.corrcoef(df["metric@1"], df.outcome)[0, 1] < 0  # where stages were not kept apart it would look negative
+    assert np.isnan(sa.spearman_ci(df, "zero_step", resamples=50)[0])
+    r = sa.regret(df, "metric@1")
+    assert r.picked.tolist() == [3, 3] and r.vs_best.tolist() == [0, 0] and r.vs_imp.tolist() == pytest.approx([3, 3])
+    assert sa.regret(df, "metric@1", "margin", z=1e6).picked.tolist() == [0, 0]  # no margin that large: IMP's kept
+    assert sa.regret(df, "metric@1", "margin", z=1.).picked.tolist() == [3, 3]  # 30 points of 100 examples clear it
+    table = sa.signal_table(df, ("metric@1", "zero_step"), resamples=50)
+    assert table.loc["metric@1", "x EMEP"] == 1 and table.loc["zero_step", "x EMEP"] == pytest.approx(1 / 30)
+    assert sa.verdict(table) == ([], ["metric@1"])  # predictive, but not at a tenth of EMEP's cost
+    rep = sa.repeatability(df)
+    assert rep.seed_sd.tolist() == [0, 0] and rep.range.tolist() == pytest.approx([3, 3])

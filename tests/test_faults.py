@@ -39,9 +39,9 @@ def test_nan_teacher_is_refused_before_anything_is_written(tiny, capsys):
     assert (d/"p1"/"metrics.json").exists()
 
 
-def test_infinite_learning_rate_stops_at_the_first_non_finite_loss(tiny, capsys):
+def test_a_huge_learning_rate_stops_at_the_first_non_finite_loss(tiny, capsys):
     d, data = tiny
-    msg = fails(["prune", *data, *TRAIN[:2], "--lr", "inf", *TRAIN[4:], *STAGES, "--teacher", str(d/"dense"/"final"),
+    msg = fails(["prune", *data, *TRAIN[:2], "--lr", "1e30", *TRAIN[4:], *STAGES, "--teacher", str(d/"dense"/"final"),
                  "--out", str(d/"p2")], capsys)
     assert "the training loss is nan" in msg and "stage 1" in msg
     assert not (d/"p2"/"metrics.json").exists() and not list((d/"p2").glob("checkpoints/step-*"))
@@ -109,6 +109,22 @@ def test_bad_flags_are_refused_before_anything_runs(tiny, capsys):
     assert "match no parameter" in fails([*common, "--ignore", "bert.encoder.layer.9.*", "--out", str(d/"p7")], capsys)
     assert "stage_epochs > 0" in fails([*common, "--stage_epochs", "-1", "--out", str(d/"p7")], capsys)
     assert not (d/"p7").exists()
+
+
+@pytest.mark.parametrize("flag,value", [("--power", "inf"), ("--warmup_epochs", "nan"), ("--stage_epochs", "nan"),
+                                        ("--lr", "inf"), ("--ratios", "nan"), ("--temperature", "inf")])
+def test_a_number_that_is_not_finite_is_refused_before_anything_is_written(tiny, capsys, flag, value):
+    d, data = tiny
+    common = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--method", "mcss", "--out", str(d/"p8")]
+    msg = fails([*common, flag, value], capsys)
+    assert f"{flag[2:]} must be a finite number, got {value}" in msg
+    assert not (d/"p8").exists()  # nothing written: the corrected rerun is not blocked
+
+
+def test_an_infinite_number_of_epochs_is_one_line(tiny, capsys):
+    d, data = tiny
+    assert "epochs must be a finite number, got inf" in fails(["finetune", *data, "--epochs", "inf", "--out", str(d/"f9")], capsys)
+    assert not (d/"f9").exists()
 
 
 def test_damaged_newest_checkpoint_is_set_aside_and_the_run_resumes(tiny, capsys, caplog):
@@ -235,3 +251,22 @@ def test_a_selection_log_line_cut_off_by_a_crash_is_evaluated_again(tiny, tmp_pa
     strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}
     assert [strip(r) for r in again] == [strip(r) for r in rows]
     assert json.loads((run/"metrics.json").read_text())["dev"] == first["dev"]
+
+
+def test_two_identical_runs_write_identical_files(tiny):
+    "Mask files are byte-identical (safetensors' own header order differs between writes); metrics apart from times."
+    d, data = tiny
+    for out in ("same-a", "same-b"):
+        main(["prune", *data, *TRAIN, *STAGES[2:], "--method", "ensemble", "--teacher", str(d/"dense"/"final"),
+              "--out", str(d/out)])
+    a, b = d/"same-a", d/"same-b"
+    assert (a/"masks.safetensors").read_bytes() == (b/"masks.safetensors").read_bytes()
+    assert (a/"final"/"model.safetensors").read_bytes() == (b/"final"/"model.safetensors").read_bytes()
+    assert untimed(json.loads((a/"metrics.json").read_text())) == untimed(json.loads((b/"metrics.json").read_text()))
+
+
+def untimed(obj):
+    "`obj` without its times and machine description, at any depth."
+    if isinstance(obj, dict): return {k: untimed(v) for k, v in obj.items() if "seconds" not in k and k != "machine"}
+    if isinstance(obj, list): return [untimed(v) for v in obj]
+    return obj
