@@ -78,7 +78,7 @@ def check_finite(
             raise NonFiniteError(f"{where}: {name} has {bad} non-finite value{'s' * (bad > 1)} (NaN or inf) of {t.numel()}")
 
 
-# %% ../nbs/00_core.ipynb #bc72ac04
+# %% ../nbs/00_core.ipynb #fa9b1305
 def check_settings_finite(
     config, # a dataclass instance (a config)
 ):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_export.ipynb #cf3909f4
 from __future__ import annotations
-import hashlib, json, shutil, warnings
+import hashlib, json, logging, shutil, warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from safetensors import safe_open
 from torch import Tensor, nn
 
 from .core import error_line, save_safetensors
-from .files import MARKER, SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES, check_output, write_atomically
+from .files import LOCK, MARKER, SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES, check_output, write_atomically
 
 # %% auto #0
 __all__ = ['EXPORT_FORMAT', 'PARTS', 'compress', 'decompress', 'export_pruned', 'load_dense', 'load_pruned', 'CSRLinear',
@@ -69,6 +69,16 @@ def _older_export(folder:Path) -> bool:
     names = [f.name for f in folder.iterdir()]
     return SPARSE_FILE in names and all(n in (SPARSE_FILE, "config.json") or _is_tokenizer_file(n) for n in names)
 
+def _replacing(out:Path) -> str|None:
+    "The model an earlier export at `out` was made from; refuses a link, and a folder holding a file no export writes."
+    if out.is_symlink(): raise ValueError(f"{out} is a symbolic link: give the folder itself (randprune never replaces a link)")
+    if not out.is_dir(): return None
+    ours = lambda n: n in (SPARSE_FILE, "config.json", MARKER, LOCK) or _is_tokenizer_file(n)
+    if foreign := sorted(f.name for f in out.iterdir() if not ours(f.name)):
+        raise ValueError(f"{out} holds {foreign[0]}, which no export writes: nothing was changed; move it, or choose "
+                         "another folder")
+    return json.loads((out/MARKER).read_text()).get("source") if (out/MARKER).is_file() else None
+
 # %% ../nbs/11_export.ipynb #0a7b8bd3
 def export_pruned(
     model_or_run:str|Path, # a model folder, or a finished run folder (its `final/`)
@@ -78,6 +88,7 @@ def export_pruned(
     from transformers import AutoConfig
     folder = _model_folder(model_or_run)
     check_output(out, "export", inputs={"run": model_or_run, "model": folder}, legacy=_older_export)
+    source, before = str(folder.resolve()), _replacing(Path(out))
     model = load_dense(folder)
     tensors, compressed = {}, []
     for name, t in model.state_dict().items():
@@ -90,7 +101,8 @@ def export_pruned(
         AutoConfig.from_pretrained(folder).save_pretrained(tmp)
         for f in folder.iterdir():
             if _is_tokenizer_file(f.name): shutil.copy(f, tmp/f.name)
-        (tmp/MARKER).write_text(json.dumps(dict(kind="export")))
+        (tmp/MARKER).write_text(json.dumps(dict(kind="export", source=source)))
+    if before not in (None, source): logging.getLogger("randprune").warning(f"{out}: replacing the export of {before}")
     return write_atomically(out, write)
 
 # %% ../nbs/11_export.ipynb #341778fa
@@ -109,7 +121,7 @@ def _read_export(path:Path) -> dict[str, Tensor]:
         meta = f.metadata() or {}
         if meta.get("format") != EXPORT_FORMAT: raise ValueError(f"not in the {EXPORT_FORMAT} format")
         flat = {k: f.get_tensor(k) for k in f.keys()}
-    if "sha256" not in meta: warnings.warn(f"{path}: written before exports carried checksums; its tensors cannot be verified")
+    if "sha256" not in meta: raise ValueError("it carries no checksums, so its tensors cannot be verified: export the run again")
     for k, digest in json.loads(meta.get("sha256", "{}")).items():
         if k not in flat: raise ValueError(f"the tensor {k} is missing")
         if _sha256(flat[k]) != digest: raise ValueError(f"the tensor {k} does not match its checksum (the file is damaged)")

@@ -13,7 +13,7 @@ from .core import check_finite, error_line
 from .files import SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES
 
 # %% auto #0
-__all__ = ['HUB_ID', 'check_model_folder', 'load_model', 'check_pair', 'load_tokenizer']
+__all__ = ['HUB_ID', 'FLOAT_DTYPES', 'check_model_folder', 'load_model', 'check_pair', 'load_tokenizer']
 
 # %% ../nbs/05b_models.ipynb #93c7c9f7
 HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")  # e.g. "bert-base-uncased", "google-bert/bert-base-uncased"
@@ -47,6 +47,38 @@ def check_model_folder(
     if not (p/"config.json").exists(): raise FileNotFoundError(f"{path} has no config.json: not a Hugging Face model folder")
     if not any((p/f).exists() for f in WEIGHT_FILES): raise FileNotFoundError(f"{path} has no weights ({', '.join(WEIGHT_FILES)})")
 
+FLOAT_DTYPES = ("F16", "BF16", "F32", "F64") # how safetensors names the dtypes a weight may be stored in
+
+def _stored(path:str) -> dict[str, tuple[str, list]]:
+    "Each tensor in the safetensors files of model folder `path` (none for a hub id): (dtype, shape), as stored."
+    from safetensors import safe_open
+    out = {}
+    for f in sorted(Path(path).glob("*.safetensors")) if Path(path).is_dir() else []:
+        with safe_open(str(f), "pt") as st:
+            for k in st.keys(): out[k] = (st.get_slice(k).get_dtype(), st.get_slice(k).get_shape())
+    return out
+
+def _check_stored(path:str, num_labels:int|None):
+    "Refuse a weight stored as integers or booleans, and name a stored shape a model of the folder's config lacks."
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+    stored = _stored(path)
+    if bad := [k for k, (dt, _) in stored.items() if k.endswith((".weight", ".bias")) and dt not in FLOAT_DTYPES]:
+        raise ValueError(f"model {path}: {bad[0]} is stored as {stored[bad[0]][0]}, not as floating-point numbers: "
+                         "its weights file is damaged or is no model's; nothing was trained")
+    if not stored: return  # a hub id: the hub's files are checked as they load
+    try:
+        config = AutoConfig.from_pretrained(path, **({} if num_labels is None else dict(num_labels=num_labels)))
+        with torch.device("meta"): own = (AutoModel if num_labels is None else AutoModelForSequenceClassification).from_config(config)
+    except Exception: return  # a config that does not fit `num_labels`: said as the model loads
+    shapes, prefix = {k: list(v.shape) for k, v in own.state_dict().items()}, own.base_model_prefix + "."
+    shapes.update({prefix + k: s for k, s in list(shapes.items())})  # the encoder's names, with and without its prefix
+    shapes.update({k.removeprefix(prefix): s for k, s in list(shapes.items())})
+    bad = [k for k, (_, s) in stored.items() if k in shapes and shapes[k] != s]
+    if bad and not all(k.startswith("classifier.") for k in bad):  # a head for another label count: said as it loads
+        what = "encoder" if num_labels is None else f"{num_labels}-label model"
+        raise ValueError(f"model {path}: {bad[0]} is {stored[bad[0]][1]} in its weights file, {shapes[bad[0]]} in the "
+                         f"{what} of its config.json: the file is damaged, or is another model's")
+
 def _check_loaded(model, info:dict, path:str, pretrained:bool):
     "Refuse a model whose file lacked weights it needs or held ones it has no place for (a damaged file), naming them."
     prefix = model.base_model_prefix
@@ -69,6 +101,7 @@ def load_model(
     "A sequence classifier (or, without `num_labels`, the encoder) from `path`, with eager attention; weights verified."
     from transformers import AutoModel, AutoModelForSequenceClassification
     check_model_folder(path)
+    _check_stored(path, num_labels)
     kw = dict(attn_implementation="eager", output_loading_info=True)
     if num_labels is None: model, info = _pretrained(AutoModel, path, **kw)
     else:

@@ -193,7 +193,7 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
                            selection, training.seed, Objective(run.loss, teacher, distill))
     out = start_run(run.out, config, inputs)
     dev_loader = make_loader(ds["dev"], tokenizer, training.eval_batch_size)
-    done, masks, last = resume(out, student, ctx.optimizer)
+    done, masks, last = resume(out, student, ctx.optimizer, ctx.params)
     history = last["history"] if last else []
     teacher_dev = history[0]["teacher_dev"] if history else evaluate(teacher, dev_loader, task)
     for step in tqdm(plan(run)[done:], desc="prune", disable=not progress):

@@ -183,6 +183,12 @@ def save_checkpoint(folder:Path, model, masks, optimizer, state:dict):
         (tmp/"state.json").write_text(to_json(state, indent=1))
     write_atomically(folder, write)
 
+def _fits(folder:Path, model) -> bool:
+    "Whether checkpoint `folder`'s weights have the names and shapes of `model`'s."
+    try: _check_fits(load_file(str(folder/"model.safetensors")), model, folder)
+    except Exception: return False
+    return True
+
 class CheckpointMismatch(ValueError):
     "An intact checkpoint of another model (e.g. the teacher folder was replaced): neither usable nor damaged."
 
@@ -196,7 +202,20 @@ def _check_fits(weights:dict, model, folder:Path):
                                  f"{shape(own, k)} in the model{more}. Was the model folder replaced since the run started? "
                                  "Put it back, or use a new --out")
 
-def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
+def _check_contents(weights:dict, masks:dict|None, state, model, folder:Path, prunable=None):
+    "Refuse weights of another dtype than the model's, masks not of `prunable`, a state without every step's history."
+    own = model.state_dict()
+    if masks is not None and prunable is not None and (lost := sorted(set(prunable) - set(masks))):
+        raise ValueError(f"its masks lack {lost[0]}" + (f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""))
+    if bad := [k for k, v in weights.items() if v.dtype != own[k].dtype]:
+        raise ValueError(f"{bad[0]} is stored as {weights[bad[0]].dtype}, the model's is {own[bad[0]].dtype}")
+    if bad := [n for n, m in (masks or {}).items() if n not in own or m.shape != own[n].shape]:
+        raise ValueError(f"its masks name {bad[0]}, which is no parameter of the model of that shape")
+    steps = int(folder.name.rsplit("-", 1)[-1]) + 1
+    if not isinstance(state, dict) or not isinstance(state.get("history"), list) or len(state["history"]) != steps:
+        raise ValueError(f"its state.json does not hold the history of its {steps} step(s)")
+
+def load_checkpoint(folder:Path, model, optimizer, prunable=None) -> tuple[dict|None, dict]:
     "Restore weights, optimizer state and RNG states from `folder`; return its masks and `state.json`. Reads and checks every file before changing anything."
     weights = load_file(str(folder/"model.safetensors"))
     check_finite(weights, f"checkpoint {folder}")
@@ -204,6 +223,7 @@ def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
     saved = torch.load(folder/"training_state.pt", weights_only=True)  # tensors and numbers only: no code from a file
     state = json.loads((folder/"state.json").read_text())
     masks = load_masks(folder/"masks.safetensors") if (folder/"masks.safetensors").exists() else None
+    _check_contents(weights, masks, state, model, folder, prunable)
     model.load_state_dict(weights)
     optimizer.load_state_dict(saved["optimizer"])
     torch.set_rng_state(saved["rng"])
@@ -211,15 +231,21 @@ def load_checkpoint(folder:Path, model, optimizer) -> tuple[dict|None, dict]:
     return masks, state
 
 # %% ../nbs/05a_runs.ipynb #9b2dea1c
-def resume(out:Path, model, optimizer) -> tuple[int, dict|None, dict|None]:
+def resume(
+    out:Path, # the run folder
+    model, # restored in place
+    optimizer, # restored in place
+    prunable=None, # the names every mask set must cover (None: not checked)
+) -> tuple[int, dict|None, dict|None]:
     "Restore the newest good checkpoint of run `out`: (steps completed, masks, state); damaged ones are set aside."
     if is_main_process():  # a write that was cut off
         for tmp in (out/"checkpoints").glob("*.tmp"): shutil.rmtree(tmp, ignore_errors=True)
     done = completed_steps(out)
     while done:
-        try: return len(done), *load_checkpoint(done[-1], model, optimizer)
-        except CheckpointMismatch: raise  # the checkpoint is fine: the model is not the one it was trained from
+        try: return len(done), *load_checkpoint(done[-1], model, optimizer, prunable)
         except Exception as e:  # truncated or corrupt files, NaN weights, broken JSON: whatever makes it unusable
+            if isinstance(e, CheckpointMismatch) and not any(_fits(c, model) for c in done[:-1]):
+                raise  # no checkpoint fits: the model is not the one they were trained from
             bad = done.pop()
             if is_main_process(): bad.rename(bad.with_name(bad.name + ".damaged"))
             _log.warning(f"{bad} is damaged ({type(e).__name__}: {str(e)[:200]}); set aside as {bad.name}.damaged, "

@@ -270,3 +270,51 @@ def untimed(obj):
     if isinstance(obj, dict): return {k: untimed(v) for k, v in obj.items() if "seconds" not in k and k != "machine"}
     if isinstance(obj, list): return [untimed(v) for v in obj]
     return obj
+
+
+def test_an_export_over_a_folder_holding_a_file_of_yours_is_one_line_and_keeps_it(tiny, capsys):
+    d, _ = tiny
+    main(["export", str(d/"dense"), str(d/"exp")])
+    (d/"exp"/"note.txt").write_text("mine")
+    assert "holds note.txt, which no export writes" in fails(["export", str(d/"dense"), str(d/"exp")], capsys)
+    assert (d/"exp"/"note.txt").read_text() == "mine"
+
+
+def _rewrite_weight(change):
+    def damage(c:Path):
+        w = load_file(str(c/"model.safetensors"))
+        save_file({**w, "classifier.weight": change(w["classifier.weight"]).contiguous()}, str(c/"model.safetensors"))
+    return damage
+
+
+def _drop_a_mask(c:Path):
+    from randprune.core import load_masks, save_masks
+    save_masks(dict(list(load_masks(c/"masks.safetensors").items())[1:]), c/"masks.safetensors")
+
+
+@pytest.mark.parametrize("damage", [lambda c: (c/"state.json").write_text('{"x":1}'), _rewrite_weight(lambda v: v.to(torch.int32)),
+                                    _rewrite_weight(lambda v: v.reshape(-1)), _drop_a_mask],
+                         ids=["state.json", "int32 weight", "reshaped weight", "dropped mask"])
+def test_every_kind_of_damaged_checkpoint_is_set_aside_and_resumes_to_the_same_weights(tiny, damage, tmp_path):
+    d, data = tiny
+    argv = lambda out: ["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--out", str(out)]
+    if not (d/"clean"/"metrics.json").exists(): main(argv(d/"clean"))
+    import shutil
+    run = tmp_path/"run"
+    shutil.copytree(d/"clean", run); (run/"metrics.json").unlink(); shutil.rmtree(run/"final")
+    damage(run/"checkpoints"/"step-01")
+    main(argv(run))
+    assert (run/"checkpoints"/"step-01.damaged").exists()
+    clean, resumed = load_file(str(d/"clean"/"final"/"model.safetensors")), load_file(str(run/"final"/"model.safetensors"))
+    assert all(torch.equal(clean[k], resumed[k]) for k in clean)
+    assert (run/"masks.safetensors").read_bytes() == (d/"clean"/"masks.safetensors").read_bytes()
+
+
+def test_a_teacher_weight_stored_as_integers_is_one_line(tiny, capsys, tmp_path):
+    d, data = tiny
+    import shutil
+    bad = tmp_path/"int-teacher"
+    shutil.copytree(d/"dense"/"final", bad)
+    _rewrite_weight(lambda v: v.to(torch.int32))(bad)
+    msg = fails(["prune", *data, *TRAIN, *STAGES, "--teacher", str(bad), "--out", str(tmp_path/"p")], capsys)
+    assert "classifier.weight is stored as I32, not as floating-point numbers" in msg and not (tmp_path/"p").exists()
