@@ -35,6 +35,11 @@ def _bool(s:str) -> bool:
     if s.lower() in ("0", "false", "no", "n"): return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
 
+def _json(s:str):
+    try: return json.loads(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not JSON ({e}): e.g. '{{\"my-sampler\": {{\"alpha\": 0.5}}}}', got {s!r}") from None
+
 def _field_help(cls) -> dict[str, str]:
     "Field name -> its docment comment."
     from fastcore.docments import docments
@@ -59,7 +64,7 @@ def add_config_args(parser:argparse.ArgumentParser, *classes, titles:dict|None=N
             hint, kw = hints[f.name], dict(default=default, help=f"{helps.get(f.name, '')} (default: {shown})")
             if "choices" in f.metadata: kw.update(choices=f.metadata["choices"]())  # from a registry: plug-ins included
             elif get_origin(hint) is Literal: kw.update(choices=get_args(hint), type=type(get_args(hint)[0]))
-            elif hint is dict: kw.update(type=json.loads, metavar="JSON")
+            elif hint is dict: kw.update(type=_json, metavar="JSON")
             elif hint is bool: kw.update(type=_bool, metavar="BOOL")
             elif hint is list or get_origin(hint) is list:
                 elem = get_args(hint)[0] if get_args(hint) else type(default[0]) if default else str

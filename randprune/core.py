@@ -109,7 +109,7 @@ def error_line(
     limit:int=200, # the most characters kept
 ) -> str:
     "The last line of `e`'s message (its type's name if it has none), cut to `limit` characters."
-    return (str(e).strip().splitlines() or [type(e).__name__])[-1][:limit]
+    return (str(e).strip().splitlines() or [type(e).__name__])[-1].strip()[:limit]
 
 # %% ../nbs/00_core.ipynb #96863a06
 BERT_TARGETS = (

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #151d2298
 from __future__ import annotations
-import csv, math, os
+import csv, io, math, os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -100,8 +100,12 @@ def read_glue_tsv(
     "Columns `text_a`, `text_b` (pairs only) and `label` of a GLUE file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"GLUE file not found: {path}")
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    raw = path.read_bytes()
+    try: text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ValueError(f"{path}:{line}: byte 0x{raw[e.start]:02x} is not UTF-8 text: save the file as UTF-8") from None
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE))
     header, body, first = (task.header, rows, 1) if task.header else (tuple(rows[0]) if rows else (), rows[1:], 2)
     missing = [c for c in (*task.text_cols, task.label_col) if c not in header]
     if missing: raise ValueError(f"{path}: header has no column(s) {missing}; header is {list(header)}")
@@ -111,6 +115,7 @@ def read_glue_tsv(
         if len(row) != len(header): raise ValueError(f"{path}:{line}: expected {len(header)} tab-separated fields, got {len(row)}")
         for key, c in zip(("text_a", "text_b"), cols): out[key].append(row[c])
         out["label"].append(_label_index(task, row[header.index(task.label_col)], f"{path}:{line}"))
+    if not out["label"]: raise ValueError(f"{path}: no examples, only {'a header' if rows else 'an empty file'}")
     return out
 
 # %% ../nbs/01_data.ipynb #b275207b

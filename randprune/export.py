@@ -13,6 +13,7 @@ from safetensors import safe_open
 from torch import Tensor, nn
 
 from .core import error_line, save_safetensors
+from .models import no_code
 from .files import LOCK, MARKER, SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES, check_output, write_atomically
 
 # %% auto #0
@@ -113,7 +114,7 @@ def load_dense(
     import transformers
     config = transformers.AutoConfig.from_pretrained(folder)
     cls = getattr(transformers, (config.architectures or ["AutoModelForSequenceClassification"])[0])
-    return cls.from_pretrained(folder, attn_implementation="eager").eval()
+    with no_code(folder): return cls.from_pretrained(folder, attn_implementation="eager").eval()
 
 def _read_export(path:Path) -> dict[str, Tensor]:
     "The tensors of export file `path`, each checked against the checksum stored with it."

@@ -4,7 +4,8 @@
 
 # %% ../nbs/05b_models.ipynb #a077429b
 from __future__ import annotations
-import re
+import pickle, re
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -13,7 +14,7 @@ from .core import check_finite, error_line
 from .files import SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES
 
 # %% auto #0
-__all__ = ['HUB_ID', 'FLOAT_DTYPES', 'check_model_folder', 'load_model', 'check_pair', 'load_tokenizer']
+__all__ = ['HUB_ID', 'FLOAT_DTYPES', 'no_code', 'check_model_folder', 'load_model', 'check_pair', 'load_tokenizer']
 
 # %% ../nbs/05b_models.ipynb #93c7c9f7
 HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")  # e.g. "bert-base-uncased", "google-bert/bert-base-uncased"
@@ -25,10 +26,21 @@ def _not_a_run_folder(path:str):
     if p.is_dir() and (p/"final"/"config.json").exists() and not any((p/f).exists() for f in WEIGHT_FILES):
         raise FileNotFoundError(f"{path} is a run folder, not a model folder: its model is {p/'final'}")
 
+@contextmanager
+def no_code(
+    path, # the model folder being loaded, for the message
+):
+    "Turn a refused pickle (a weights file holding more than tensors, never executed: `weights_only`) into one line."
+    try: yield
+    except pickle.UnpicklingError:
+        raise ValueError(f"{path}: its weights file is a pickle holding more than tensors (it could run code): refused, "
+                         "nothing of it ran; save the model as model.safetensors") from None
+
 def _pretrained(cls, path:str, **kw):
     "`cls.from_pretrained`: a local folder, else a hub id (downloaded into the Hugging Face cache)."
     _not_a_run_folder(path)
-    if Path(path).is_dir(): return cls.from_pretrained(path, local_files_only=True, **kw)
+    if Path(path).is_dir():
+        with no_code(path): return cls.from_pretrained(path, local_files_only=True, **kw)
     if path.startswith((".", "/", "~")) or not HUB_ID.fullmatch(path): raise FileNotFoundError(f"no model folder at {path!r}")
     try: return cls.from_pretrained(path, **kw)
     except OSError as e: raise FileNotFoundError(f"no model folder at {path!r}, and the hub could not provide it: {e}") from e
@@ -46,6 +58,9 @@ def check_model_folder(
                                 "model to train: give the model folder it was exported from")
     if not (p/"config.json").exists(): raise FileNotFoundError(f"{path} has no config.json: not a Hugging Face model folder")
     if not any((p/f).exists() for f in WEIGHT_FILES): raise FileNotFoundError(f"{path} has no weights ({', '.join(WEIGHT_FILES)})")
+    from transformers import AutoConfig
+    try: AutoConfig.from_pretrained(p)
+    except Exception as e: raise ValueError(f"{p/'config.json'}: not a model config transformers can read: {error_line(e, 200)}") from None
 
 FLOAT_DTYPES = ("F16", "BF16", "F32", "F64") # how safetensors names the dtypes a weight may be stored in
 

@@ -215,6 +215,8 @@ class SamplerConfig:
         check_ensemble_args(self.ratio, self.power, self.tie_break, self.implementation, self.tail_tol)
         if not isinstance(self.options, dict) or not all(isinstance(v, dict) for v in self.options.values()):
             raise ValueError(f"options must map sampler names to their settings, e.g. {{'my-sampler': {{'alpha': 0.5}}}}, got {self.options!r}")
+        if unknown := [n for n in self.options if n not in SAMPLERS]:
+            raise ValueError(f"options name no sampler {unknown[0]!r}: the samplers are {', '.join(SAMPLERS.names())}")
 
 def check_stages(
     stages:list, # sparsity after each stage

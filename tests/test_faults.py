@@ -318,3 +318,48 @@ def test_a_teacher_weight_stored_as_integers_is_one_line(tiny, capsys, tmp_path)
     _rewrite_weight(lambda v: v.to(torch.int32))(bad)
     msg = fails(["prune", *data, *TRAIN, *STAGES, "--teacher", str(bad), "--out", str(tmp_path/"p")], capsys)
     assert "classifier.weight is stored as I32, not as floating-point numbers" in msg and not (tmp_path/"p").exists()
+
+
+class _Planted:
+    def __reduce__(self):
+        import os
+        return (os.makedirs, ("/tmp/randprune-planted-pickle-ran",))
+
+
+def _bad_inputs(d:Path, data:list, tmp:Path) -> dict:
+    "Bad inputs of part 5 of the reliability audit: name -> (argv, what the one line says)."
+    import pickle, shutil
+    from randprune.testing import write_glue_folder
+    teacher, out = d/"dense"/"final", str(tmp/"out")
+    prune = lambda *flags, glue=data: ["prune", *glue, *TRAIN, *STAGES, *flags, "--out", out]
+    cfg = tmp/"cfg"; shutil.copytree(teacher, cfg)
+    (cfg/"config.json").write_text(json.dumps({**json.loads((cfg/"config.json").read_text()), "hidden_size": "32"}))
+    planted = tmp/"planted"; shutil.copytree(teacher, planted); (planted/"model.safetensors").unlink()
+    with open(planted/"pytorch_model.bin", "wb") as f: pickle.dump({"w": _Planted()}, f)
+    latin = write_glue_folder(tmp/"latin", "sst2", n_train=40, n_dev=8)
+    tsv = latin/"SST-2"/"train.tsv"; raw = tsv.read_bytes(); tsv.write_bytes(raw[:40] + b"\xe9" + raw[40:])
+    empty = write_glue_folder(tmp/"empty", "sst2", n_train=40, n_dev=8)
+    dev = empty/"SST-2"/"dev.tsv"; dev.write_text(dev.read_text().splitlines()[0] + "\n")
+    return {"config.json type": (prune("--teacher", str(cfg)), "config.json: not a model config transformers can read"),
+            "planted pickle": (prune("--teacher", str(planted)), "could run code): refused, nothing of it ran"),
+            "planted pickle export": (["export", str(planted), str(tmp/"exp")], "could run code): refused, nothing of it ran"),
+            "unknown plug-in": (prune("--teacher", str(teacher), "--options", '{"nope": {"a": 1}}'), "options name no sampler 'nope'"),
+            "latin-1 byte": (prune("--teacher", str(teacher), glue=["--task", "sst2", "--glue_dir", str(latin)]),
+                             "train.tsv:3: byte 0xe9 is not UTF-8 text"),
+            "empty dev": (prune("--teacher", str(teacher), glue=["--task", "sst2", "--glue_dir", str(empty)]),
+                          "dev.tsv: no examples, only a header")}
+
+
+@pytest.mark.parametrize("case", ["config.json type", "planted pickle", "planted pickle export", "unknown plug-in",
+                                  "latin-1 byte", "empty dev"])
+def test_bad_inputs_are_one_line_naming_the_file(tiny, capsys, tmp_path, case):
+    d, data = tiny
+    argv, says = _bad_inputs(d, data, tmp_path)[case]
+    assert says in fails(argv, capsys)
+    assert not (tmp_path/"out").exists() and not Path("/tmp/randprune-planted-pickle-ran").exists()
+
+
+def test_options_that_are_not_json_say_so(tiny, capsys):
+    d, data = tiny
+    with pytest.raises(SystemExit): main(["prune", *data, "--teacher", str(d/"dense"/"final"), "--options", "{alpha"])
+    assert "--options: not JSON (Expecting property name" in capsys.readouterr().err
