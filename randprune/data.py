@@ -17,7 +17,7 @@ from .core import NonFiniteError, as_generator, check_choice, check_settings_fin
 
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'ValidationFrom', 'Task', 'get_task', 'compute_metrics', 'read_glue_tsv', 'DataConfig', 'split_indices',
-           'load_glue', 'tokenize']
+           'load_glue', 'task_folder', 'tokenize']
 
 # %% ../nbs/01_data.ipynb #38549d3e
 @dataclass(frozen=True)
@@ -190,6 +190,10 @@ def load_glue(config:DataConfig) -> DatasetDict:
     if config.max_eval_samples: dev = dev.select(range(min(config.max_eval_samples, len(dev))))
     train, validation = split_indices(config, len(ds["train"]), len(dev))
     return DatasetDict(train=ds["train"].select(train), validation=ds["train"].select(validation), dev=dev)
+
+def task_folder(config:DataConfig) -> str:
+    "The folder of `config.task`'s TSV files (\"\" where the data come from the hub): what a run fingerprints."
+    return str(Path(config.glue_dir)/get_task(config.task).folder) if config.glue_dir else ""
 
 # %% ../nbs/01_data.ipynb #6cb3a963
 def tokenize(

@@ -16,7 +16,7 @@ from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, chec
 from .dist import check_same_masks, is_main_process
 from .files import write_atomically, write_json
 from .machine import machine_info, resolve_precision
-from .data import DataConfig, get_task, load_glue, tokenize
+from .data import DataConfig, get_task, load_glue, task_folder, tokenize
 from .distill import DistillConfig
 from .runs import finished_run, resolved, resume, save_checkpoint, start_run, unlock_run
 from .models import check_model_folder, check_pair, load_model, load_tokenizer
@@ -100,7 +100,7 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     progress = progress and is_main_process()
     training = replace(training, mixed_precision=resolve_precision(training.mixed_precision))  # `auto`, as it runs here
     config, path = resolved(data=data, train=training, finetune=run), run.model or bundled_minilm()
-    inputs = dict(model=path, tokenizer=data.tokenizer, glue_dir=data.glue_dir)  # never written: --out is none of them
+    inputs = dict(model=path, tokenizer=data.tokenizer, glue_dir=data.glue_dir, data=task_folder(data))  # never written
     if (done := finished_run(run.out, config, inputs)) is not None: return done
     task = get_task(data.task)
     check_model_folder(path)  # what a folder that is no model is, before its tokenizer is looked for
@@ -180,7 +180,7 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
     progress = progress and is_main_process()
     training = replace(training, mixed_precision=resolve_precision(training.mixed_precision))  # `auto`, as it runs here
     config = resolved(**prune_sections(data, training, sampler, selection, distill, run))
-    inputs = dict(teacher=run.teacher, tokenizer=data.tokenizer, glue_dir=data.glue_dir)  # never written: --out is none of them
+    inputs = dict(teacher=run.teacher, tokenizer=data.tokenizer, glue_dir=data.glue_dir, data=task_folder(data))  # never written
     if (finished := finished_run(run.out, config, inputs)) is not None: return finished
     task = get_task(data.task)
     check_model_folder(run.teacher)  # what a folder that is no model is, before its tokenizer is looked for

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05a_runs.ipynb #97390335
 from __future__ import annotations
-import atexit, json, logging, os, re, shutil, socket
+import atexit, hashlib, json, logging, os, re, shutil, socket
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -13,14 +13,14 @@ from safetensors.torch import load_file, save_file
 
 from .core import check_finite, field_default, load_masks, save_masks, to_json
 from .dist import is_main_process, wait_for_everyone
-from .files import LOCK, claim_output, write_atomically, write_json
+from .files import LOCK, TOKENIZER_FILES, WEIGHT_FILES, claim_output, write_atomically, write_json
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'Resolved', 'resolved', 'config_diff', 'completed_steps', 'RunInUse',
-           'lock_run', 'unlock_run', 'start_run', 'finished_run', 'save_checkpoint', 'CheckpointMismatch',
-           'load_checkpoint', 'resume', 'read_metrics']
+__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'INPUTS', 'Resolved', 'resolved', 'config_diff', 'completed_steps',
+           'RunInUse', 'lock_run', 'unlock_run', 'fingerprints', 'check_inputs', 'start_run', 'finished_run',
+           'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
@@ -137,6 +137,39 @@ def _older_run(folder:Path) -> bool:
         if isinstance(c, dict) and c and ok(c): return True
     return False
 
+INPUTS = "inputs.json" # in a run folder: the SHA-256 of every file it reads, by input flag (`fingerprints`)
+
+def _sha256_file(path:Path) -> str:
+    "The SHA-256 of the file at `path`, read in 1 MiB blocks."
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""): h.update(block)
+    return h.hexdigest()
+
+def fingerprints(
+    inputs:dict|None, # flag -> a folder the run reads ("" or a hub id: not fingerprinted)
+) -> dict[str, dict[str, str]]:
+    "flag -> {file: SHA-256} of what a run reads in each input folder: weights, config, tokenizer files, TSV data."
+    read = lambda f: f.name in ("config.json", *WEIGHT_FILES, *TOKENIZER_FILES) or f.suffix in (".safetensors", ".tsv") \
+        or f.name.startswith(("tokenizer", "special_tokens"))
+    out = {}
+    for flag, path in (inputs or {}).items():
+        if path and Path(path).is_dir(): out[flag] = {f.name: _sha256_file(f) for f in sorted(Path(path).iterdir()) if f.is_file() and read(f)}
+    return out
+
+def check_inputs(
+    out:Path, # a run folder being resumed
+    now:dict, # its inputs' `fingerprints` today
+):
+    "Refuse to resume `out` when a file it read when it started has changed since, naming the first one."
+    then = json.loads((out/INPUTS).read_text())
+    for flag in sorted(set(then) | set(now)):
+        old, new = then.get(flag, {}), now.get(flag, {})
+        if diff := sorted(f for f in set(old) | set(new) if old.get(f) != new.get(f)):
+            f, was = diff[0], lambda d: d[f][:12] + "..." if f in d else "absent"
+            raise ValueError(f"{out}: the {flag} file {f} has changed since the run started (sha256 {was(old)} then, "
+                             f"{was(new)} now): put it back, or use a new --out")
+
 def start_run(
     out:str|Path, # the run folder
     config:dict, # its resolved config (`resolved`)
@@ -160,6 +193,9 @@ def start_run(
                          f"Differences: {'; '.join(diff)}{why}")
     if diff: _log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
     if diff is None or diff: write_json(path, config)
+    now, resuming = fingerprints(inputs), bool(completed_steps(out)) or (out/"metrics.json").exists()
+    if resuming and (out/INPUTS).exists(): check_inputs(out, now)
+    elif not resuming or not (out/INPUTS).exists(): write_json(out/INPUTS, now)  # a new run (or one made before inputs.json)
     wait_for_everyone()  # the other processes go on once the folder is there
     return out
 

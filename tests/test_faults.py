@@ -208,8 +208,26 @@ def test_a_teacher_replaced_under_an_unfinished_run_is_refused_and_nothing_is_se
     (run/"metrics.json").unlink(); shutil.rmtree(run/"final")  # as if killed just after the last checkpoint
     tiny_bert(hidden_size=48).save_pretrained(teacher)  # another model saved where the teacher was
     msg = fails(argv, capsys)
-    assert "checkpoint step-01 does not fit the model" in msg and "[128, 32] there, [128, 48] in the model" in msg, msg
+    assert "the teacher file config.json has changed since the run started" in msg, msg
     assert sorted(p.name for p in (run/"checkpoints").iterdir()) == ["step-00", "step-01"]  # none set aside
+
+
+def test_a_same_shape_teacher_or_changed_data_under_an_unfinished_run_is_refused(tiny, capsys, tmp_path):
+    "Another fine-tune of the same shape (the checkpoints fit it) or an edited train.tsv: refused, naming the file."
+    d, data = tiny
+    import shutil
+    from randprune.testing import write_glue_folder
+    teacher, run, glue = tmp_path/"teacher", tmp_path/"p", write_glue_folder(tmp_path/"glue", "sst2", n_train=40, n_dev=8)
+    shutil.copytree(d/"dense"/"final", teacher)
+    argv = ["prune", "--task", "sst2", "--glue_dir", str(glue), *TRAIN, *STAGES, "--teacher", str(teacher), "--out", str(run)]
+    main(argv)
+    (run/"metrics.json").unlink(); shutil.rmtree(run/"final")  # as if killed just after the last checkpoint
+    _rewrite_weight(lambda v: v * 1.01)(teacher)
+    assert "the teacher file model.safetensors has changed since the run started" in fails(argv, capsys)
+    shutil.copy(d/"dense"/"final"/"model.safetensors", teacher/"model.safetensors")  # put back
+    tsv = glue/"SST-2"/"train.tsv"
+    lines = tsv.read_text().splitlines(True); tsv.write_text("".join([lines[0], *lines[2:], lines[1]]))  # reordered
+    assert "the data file train.tsv has changed since the run started" in fails(argv, capsys)
 
 
 def _run_with_file_size_limit(argv, limit:int):
