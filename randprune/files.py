@@ -12,8 +12,8 @@ from .core import error_line, to_json
 from .dist import is_main_process
 
 # %% auto #0
-__all__ = ['MARKER', 'LOCK', 'WEIGHT_FILES', 'SPARSE_FILE', 'TOKENIZER_FILES', 'write_atomically', 'write_json', 'read_jsonl',
-           'append_jsonl', 'made_as', 'check_output', 'claim_output']
+__all__ = ['TMP', 'MARKER', 'LOCK', 'WEIGHT_FILES', 'SPARSE_FILE', 'TOKENIZER_FILES', 'write_atomically', 'write_json',
+           'read_jsonl', 'append_jsonl', 'made_as', 'check_output', 'claim_output']
 
 # %% ../nbs/00a_files.ipynb #7bbcfba5
 def _remove(path:Path):
@@ -43,14 +43,16 @@ def _failed(path:Path, e:Exception) -> OSError:
                    "make room and rerun the same command to resume")
 
 # %% ../nbs/00a_files.ipynb #310b16d8
+TMP = ".randprune-tmp" # the suffix of a write in progress: `.NAME.randprune-tmp` beside `NAME`
+
 def write_atomically(
     path:str|Path, # the file or folder to (re)write
     write:Callable[[Path], object], # write(tmp) writes that file or folder at `tmp`
 ) -> Path:
-    "Write `path` through `path.tmp`, flushed to disk and renamed into place when complete; a failed write leaves nothing behind."
+    "Write `path` through a hidden temporary, flushed to disk and renamed into place when complete; a failed write leaves nothing behind."
     path = Path(path)
     if not is_main_process(): return path  # one writer per run folder
-    tmp, old = path.with_name(path.name + ".tmp"), path.with_name(path.name + ".old")
+    tmp, old = path.with_name(f".{path.name}{TMP}"), path.with_name(f".{path.name}.randprune-old")
     _remove(tmp)
     try: write(tmp); _durable(tmp)
     except Exception as e:  # ENOSPC/EFBIG arrive as OSError, torch's RuntimeError or safetensors' SafetensorError

@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from .core import check_finite, field_default, load_masks, save_masks, to_json
 from .dist import is_main_process, wait_for_everyone
-from .files import LOCK, TOKENIZER_FILES, WEIGHT_FILES, claim_output, write_atomically, write_json
+from .files import LOCK, TMP, TOKENIZER_FILES, WEIGHT_FILES, claim_output, write_atomically, write_json
 
 _log = logging.getLogger(__name__)
 
@@ -101,7 +101,9 @@ def _refuse_or_stale(out:Path, held:dict) -> bool:
     same = held.get("start") in (None, _started(pid))  # the pid still names the process that locked (an older lock: assumed)
     if pid == os.getpid() and same: return False
     if pid and _alive(pid) and same:
-        raise RunInUse(f"{out} is in use by another randprune process (pid {pid} on this host): wait for it, or use another --out")
+        older = "" if held.get("start") else (f"; this lock is in an older randprune's format, so a later process that took pid {pid} "
+                                              f"looks the same: if no randprune runs there, delete {lock}")
+        raise RunInUse(f"{out} is in use by another randprune process (pid {pid} on this host): wait for it, or use another --out{older}")
     _log.warning(f"{out}: took over the stale lock of pid {pid} (that process is gone)")
     return True
 
@@ -275,7 +277,8 @@ def resume(
 ) -> tuple[int, dict|None, dict|None]:
     "Restore the newest good checkpoint of run `out`: (steps completed, masks, state); damaged ones are set aside."
     if is_main_process():  # a write that was cut off
-        for tmp in (out/"checkpoints").glob("*.tmp"): shutil.rmtree(tmp, ignore_errors=True)
+        for tmp in [*(out/"checkpoints").glob(f".*{TMP}"), *(out/"checkpoints").glob("*.tmp")]:  # (`.tmp`: older runs')
+            shutil.rmtree(tmp, ignore_errors=True)
     done = completed_steps(out)
     while done:
         try: return len(done), *load_checkpoint(done[-1], model, optimizer, prunable)

@@ -248,7 +248,7 @@ def test_a_write_that_fails_midway_leaves_no_half_checkpoint_and_the_rerun_resum
     assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr[-3000:]
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("randprune prune: error: could not write") and "rerun the same command" in last, last
-    assert not list((tmp_path/"p").rglob("*.tmp")), list((tmp_path/"p").rglob("*"))
+    assert not list((tmp_path/"p").rglob("*randprune-tmp")), list((tmp_path/"p").rglob("*"))
     main(argv)  # space again: the same command into the same --out finishes
     assert (tmp_path/"p"/"metrics.json").exists()
 
