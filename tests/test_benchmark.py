@@ -29,7 +29,8 @@ def test_benchmark_writes_table_and_json(tmp_path, capsys):
     assert len(rows) == len(data["rows"]) == 2
     for r in data["rows"]:
         assert r["t_reference"] > 0 and r["t_fast"] > 0 and r["t_deterministic"] > 0
-        assert 0 <= r["differs_fast"] <= 1 and 0 <= r["differs_reference"] <= 1
+        assert 0 < r["differs_reference"] < 1  # randomized: not top-k's mask, not disjoint from it
+        assert abs(r["differs_fast"] - r["differs_reference"]) <= r["differs_reference"] / 2  # the same distribution
     assert data["summary"]["settings"] == 2
     assert "ref/fast" in capsys.readouterr().out
 
