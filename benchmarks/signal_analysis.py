@@ -148,3 +148,16 @@ def verdict(table:pd.DataFrame) -> tuple[list[str], list[str]]:
     "Scores meeting the goal (pooled interval above `GOAL_RHO`, under `GOAL_COST` x EMEP cost); all predictive ones."
     predictive = [k for k, r in table.iterrows() if r["low pooled"] > GOAL_RHO]
     return [k for k in predictive if table.loc[k, "x EMEP"] < GOAL_COST], predictive
+
+
+def markdown_table(table:pd.DataFrame) -> str:
+    "The README's table of `signal_table`: per score, rho per stage and pooled [95% interval], regret, gain, cost."
+    f = lambda x: f"{x:+.2f}".replace("-", "−")
+    stages = [c.split()[1] for c in table.columns if c.startswith("rho ") and c != "rho pooled"]
+    rows = ["| score | " + " | ".join(f"ρ stage {s}" for s in stages) + " | ρ pooled [95% interval] | vs best | vs IMP "
+            "| cost (x EMEP) |", "|---" * (len(stages) + 5) + "|"]
+    for k, r in table.iterrows():
+        pooled = f"{f(r['rho pooled'])} [{f(r['low pooled'])}, {f(r['high pooled'])}]"
+        rows.append(f"| `{k}` | " + " | ".join(f(r[f"rho {s}"]) for s in stages) + f" | {pooled} | {f(r['regret vs best'])} "
+                    f"| {f(r['gain vs IMP'])} | {r['x EMEP']:.2f} |")
+    return "\n".join(rows)

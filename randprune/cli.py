@@ -38,7 +38,8 @@ def _bool(s:str) -> bool:
 def _json(s:str):
     try: return json.loads(s)
     except ValueError as e:
-        raise argparse.ArgumentTypeError(f"not JSON ({e}): e.g. '{{\"my-sampler\": {{\"alpha\": 0.5}}}}', got {s!r}") from None
+        example = '{"my-sampler": {"alpha": 0.5}}'
+        raise argparse.ArgumentTypeError(f"not JSON ({e}): e.g. '{example}', got {s!r}") from None
 
 def _field_help(cls) -> dict[str, str]:
     "Field name -> its docment comment."

@@ -86,7 +86,8 @@ def check_settings_finite(
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
         for x in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(x, float) and not math.isfinite(x): raise NonFiniteError(f"{f.name} must be a finite number, got {x}")
+            if isinstance(x, float) and not math.isfinite(x):
+                raise NonFiniteError(f"{f.name} must be a finite number, got {x}")
 
 # %% ../nbs/00_core.ipynb #a34cddde
 def _finite_or_none(obj):
@@ -301,7 +302,7 @@ def save_safetensors(
     path:str|Path, # file to write
     metadata:Mapping[str, str]|None=None, # string metadata stored in the file header
 ):
-    "`safetensors`' file with its header's keys sorted, so that the same tensors and metadata always give the same bytes."
+    "A safetensors file with its header's keys sorted: the same tensors and metadata always give the same bytes."
     data = save(dict(tensors), metadata=dict(metadata) if metadata else None)
     n = int.from_bytes(data[:8], "little")
     header = json.dumps(json.loads(data[8:8 + n]), separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()

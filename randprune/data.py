@@ -104,7 +104,7 @@ def read_glue_tsv(
     try: text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
-        raise ValueError(f"{path}:{line}: byte 0x{raw[e.start]:02x} is not UTF-8 text: save the file as UTF-8") from None
+        raise ValueError(f"{path}:{line}: byte 0x{raw[e.start]:02x} is not UTF-8 text: save it as UTF-8") from None
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE))
     header, body, first = (task.header, rows, 1) if task.header else (tuple(rows[0]) if rows else (), rows[1:], 2)
     missing = [c for c in (*task.text_cols, task.label_col) if c not in header]

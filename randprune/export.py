@@ -72,7 +72,7 @@ def _older_export(folder:Path) -> bool:
 
 def _replacing(out:Path) -> str|None:
     "The model an earlier export at `out` was made from; refuses a link, and a folder holding a file no export writes."
-    if out.is_symlink(): raise ValueError(f"{out} is a symbolic link: give the folder itself (randprune never replaces a link)")
+    if out.is_symlink(): raise ValueError(f"{out} is a symbolic link: give the folder itself (links stay links)")
     if not out.is_dir(): return None
     ours = lambda n: n in (SPARSE_FILE, "config.json", MARKER, LOCK) or _is_tokenizer_file(n)
     if foreign := sorted(f.name for f in out.iterdir() if not ours(f.name)):
@@ -122,7 +122,8 @@ def _read_export(path:Path) -> dict[str, Tensor]:
         meta = f.metadata() or {}
         if meta.get("format") != EXPORT_FORMAT: raise ValueError(f"not in the {EXPORT_FORMAT} format")
         flat = {k: f.get_tensor(k) for k in f.keys()}
-    if "sha256" not in meta: raise ValueError("it carries no checksums, so its tensors cannot be verified: export the run again")
+    if "sha256" not in meta:
+        raise ValueError("it carries no checksums, so its tensors cannot be verified: export the run again")
     for k, digest in json.loads(meta.get("sha256", "{}")).items():
         if k not in flat: raise ValueError(f"the tensor {k} is missing")
         if _sha256(flat[k]) != digest: raise ValueError(f"the tensor {k} does not match its checksum (the file is damaged)")

@@ -49,7 +49,7 @@ def write_atomically(
     path:str|Path, # the file or folder to (re)write
     write:Callable[[Path], object], # write(tmp) writes that file or folder at `tmp`
 ) -> Path:
-    "Write `path` through a hidden temporary, flushed to disk and renamed into place when complete; a failed write leaves nothing behind."
+    "Write `path` through a hidden temporary, flushed and renamed into place when whole; a failed write leaves nothing."
     path = Path(path)
     if not is_main_process(): return path  # one writer per run folder
     tmp, old = path.with_name(f".{path.name}{TMP}"), path.with_name(f".{path.name}.randprune-old")

@@ -33,8 +33,8 @@ def no_code(
     "Turn a refused pickle (a weights file holding more than tensors, never executed: `weights_only`) into one line."
     try: yield
     except pickle.UnpicklingError:
-        raise ValueError(f"{path}: its weights file is a pickle holding more than tensors (it could run code): refused, "
-                         "nothing of it ran; save the model as model.safetensors") from None
+        raise ValueError(f"{path}: its weights file is a pickle holding more than tensors (it could run code): "
+                         "refused, nothing of it ran; save the model as model.safetensors") from None
 
 def _pretrained(cls, path:str, **kw):
     "`cls.from_pretrained`: a local folder, else a hub id (downloaded into the Hugging Face cache)."
@@ -60,15 +60,16 @@ def check_model_folder(
     if not any((p/f).exists() for f in WEIGHT_FILES): raise FileNotFoundError(f"{path} has no weights ({', '.join(WEIGHT_FILES)})")
     from transformers import AutoConfig
     try: AutoConfig.from_pretrained(p)
-    except Exception as e: raise ValueError(f"{p/'config.json'}: not a model config transformers can read: {error_line(e, 200)}") from None
+    except Exception as e:
+        raise ValueError(f"{p/'config.json'}: not a model config transformers can read: {error_line(e, 200)}") from None
 
 FLOAT_DTYPES = ("F16", "BF16", "F32", "F64") # how safetensors names the dtypes a weight may be stored in
 
 def _stored(path:str) -> dict[str, tuple[str, list]]:
-    "Each tensor in the safetensors files of model folder `path` (none for a hub id): (dtype, shape), as stored."
+    "Each tensor in the weight files of model folder `path` (none for a hub id): (dtype, shape), as stored."
     from safetensors import safe_open
     out = {}
-    for f in sorted(Path(path).glob("*.safetensors")) if Path(path).is_dir() else []:
+    for f in sorted(Path(path).glob("model*.safetensors")) if Path(path).is_dir() else []:  # not masks beside them
         with safe_open(str(f), "pt") as st:
             for k in st.keys(): out[k] = (st.get_slice(k).get_dtype(), st.get_slice(k).get_shape())
     return out
@@ -83,7 +84,8 @@ def _check_stored(path:str, num_labels:int|None):
     if not stored: return  # a hub id: the hub's files are checked as they load
     try:
         config = AutoConfig.from_pretrained(path, **({} if num_labels is None else dict(num_labels=num_labels)))
-        with torch.device("meta"): own = (AutoModel if num_labels is None else AutoModelForSequenceClassification).from_config(config)
+        cls = AutoModel if num_labels is None else AutoModelForSequenceClassification
+        with torch.device("meta"): own = cls.from_config(config)  # shapes only, no memory
     except Exception: return  # a config that does not fit `num_labels`: said as the model loads
     shapes, prefix = {k: list(v.shape) for k, v in own.state_dict().items()}, own.base_model_prefix + "."
     shapes.update({prefix + k: s for k, s in list(shapes.items())})  # the encoder's names, with and without its prefix

@@ -100,7 +100,7 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     progress = progress and is_main_process()
     training = replace(training, mixed_precision=resolve_precision(training.mixed_precision))  # `auto`, as it runs here
     config, path = resolved(data=data, train=training, finetune=run), run.model or bundled_minilm()
-    inputs = dict(model=path, tokenizer=data.tokenizer, glue_dir=data.glue_dir, data=task_folder(data))  # never written
+    inputs = dict(model=path, tokenizer=data.tokenizer, glue_dir=data.glue_dir, data=task_folder(data))  # read only
     if (done := finished_run(run.out, config, inputs)) is not None: return done
     task = get_task(data.task)
     check_model_folder(path)  # what a folder that is no model is, before its tokenizer is looked for
@@ -180,7 +180,7 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
     progress = progress and is_main_process()
     training = replace(training, mixed_precision=resolve_precision(training.mixed_precision))  # `auto`, as it runs here
     config = resolved(**prune_sections(data, training, sampler, selection, distill, run))
-    inputs = dict(teacher=run.teacher, tokenizer=data.tokenizer, glue_dir=data.glue_dir, data=task_folder(data))  # never written
+    inputs = dict(teacher=run.teacher, tokenizer=data.tokenizer, glue_dir=data.glue_dir, data=task_folder(data))
     if (finished := finished_run(run.out, config, inputs)) is not None: return finished
     task = get_task(data.task)
     check_model_folder(run.teacher)  # what a folder that is no model is, before its tokenizer is looked for

@@ -101,9 +101,10 @@ def _refuse_or_stale(out:Path, held:dict) -> bool:
     same = held.get("start") in (None, _started(pid))  # the pid still names the process that locked (an older lock: assumed)
     if pid == os.getpid() and same: return False
     if pid and _alive(pid) and same:
-        older = "" if held.get("start") else (f"; this lock is in an older randprune's format, so a later process that took pid {pid} "
-                                              f"looks the same: if no randprune runs there, delete {lock}")
-        raise RunInUse(f"{out} is in use by another randprune process (pid {pid} on this host): wait for it, or use another --out{older}")
+        older = "" if held.get("start") else (f"; this lock is in an older randprune's format, so a later process "
+                                              f"that took pid {pid} looks the same: if none runs there, delete {lock}")
+        raise RunInUse(f"{out} is in use by another randprune process (pid {pid} on this host): wait for it, or use "
+                       f"another --out{older}")
     _log.warning(f"{out}: took over the stale lock of pid {pid} (that process is gone)")
     return True
 
@@ -152,12 +153,11 @@ def fingerprints(
     inputs:dict|None, # flag -> a folder the run reads ("" or a hub id: not fingerprinted)
 ) -> dict[str, dict[str, str]]:
     "flag -> {file: SHA-256} of what a run reads in each input folder: weights, config, tokenizer files, TSV data."
-    read = lambda f: f.name in ("config.json", *WEIGHT_FILES, *TOKENIZER_FILES) or f.suffix in (".safetensors", ".tsv") \
-        or f.name.startswith(("tokenizer", "special_tokens"))
-    out = {}
-    for flag, path in (inputs or {}).items():
-        if path and Path(path).is_dir(): out[flag] = {f.name: _sha256_file(f) for f in sorted(Path(path).iterdir()) if f.is_file() and read(f)}
-    return out
+    names, prefixes = ("config.json", *WEIGHT_FILES, *TOKENIZER_FILES), ("tokenizer", "special_tokens")
+    read = lambda f: f.is_file() and (f.name in names or f.suffix in (".safetensors", ".tsv")
+                                      or f.name.startswith(prefixes))
+    return {flag: {f.name: _sha256_file(f) for f in sorted(Path(path).iterdir()) if read(f)}
+            for flag, path in (inputs or {}).items() if path and Path(path).is_dir()}
 
 def check_inputs(
     out:Path, # a run folder being resumed
@@ -197,7 +197,7 @@ def start_run(
     if diff is None or diff: write_json(path, config)
     now, resuming = fingerprints(inputs), bool(completed_steps(out)) or (out/"metrics.json").exists()
     if resuming and (out/INPUTS).exists(): check_inputs(out, now)
-    elif not resuming or not (out/INPUTS).exists(): write_json(out/INPUTS, now)  # a new run (or one made before inputs.json)
+    elif not resuming or not (out/INPUTS).exists(): write_json(out/INPUTS, now)  # new (or made before inputs.json)
     wait_for_everyone()  # the other processes go on once the folder is there
     return out
 

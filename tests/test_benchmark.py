@@ -161,5 +161,6 @@ def test_signal_analysis_finds_a_score_that_ranks_like_the_outcome(tmp_path):
     table = sa.signal_table(df, ("metric@1", "zero_step"), resamples=50)
     assert table.loc["metric@1", "x EMEP"] == 1 and table.loc["zero_step", "x EMEP"] == pytest.approx(1 / 30)
     assert sa.verdict(table) == ([], ["metric@1"])  # predictive, but not at a tenth of EMEP's cost
+    assert "| `metric@1` | +1.00 | +1.00 | +1.00 [+1.00, +1.00] | +0.00 | +3.00 | 1.00 |" in sa.markdown_table(table)
     rep = sa.repeatability(df)
     assert rep.seed_sd.tolist() == [0, 0] and rep.range.tolist() == pytest.approx([3, 3])
