@@ -29,12 +29,18 @@ def load(folder) -> pd.DataFrame:
     for p in sorted(Path(folder).glob("stage-*/candidate-*.json")):
         r = json.loads(p.read_text())
         points = {k: 100 * r[k] for k in ("held_out", "held_out_repeat", "dev", "dev_repeat")}
-        rows.append(dict(stage=r["stage"], candidate=r["candidate"], kind=r["kind"], ratio=r["ratio"], draws=r["draws"],
+        rows.append(dict(stage=r["stage"], candidate=r["candidate"], of=r["settings"]["candidates"], kind=r["kind"],
+                         ratio=r["ratio"], draws=r["draws"],
                          differs=r["differs"], **r["scores"], **points, units=r.get("units"),
                          **{f"seconds {k}": v for k, v in r["seconds"].items()}))
     df = pd.DataFrame(rows)
     if len(df): df["outcome"] = (df.held_out + df.held_out_repeat) / 2
     return df
+
+
+def complete(df:pd.DataFrame) -> pd.DataFrame:
+    "The records of the stages whose every candidate is recorded (a stage is analysed whole or not at all)."
+    return df[df.groupby("stage").candidate.transform("count") == df["of"]] if len(df) else df
 
 
 def spearman(x, y, strata) -> float:

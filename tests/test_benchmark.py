@@ -137,7 +137,8 @@ def _signal_records(folder:Path, n:int=4):
             correct = [1] * (50 + 10 * c) + [0] * (50 - 10 * c)
             held = 0.9 + 0.01 * c - 0.1 * stage
             units = {"zero_step": [1.0, 2.0], "emep@1": dict(correct=correct, loss=[0.5] * 100, train_loss=[0.5] * 8)}
-            rec = dict(stage=stage, candidate=c, kind="imp" if c == 0 else "reference", ratio=None, draws=None,
+            rec = dict(stage=stage, candidate=c, settings=dict(candidates=n), kind="imp" if c == 0 else "reference",
+                       ratio=None, draws=None,
                        differs=0.01 * c, scores={"metric@1": np.mean(correct) + stage, "zero_step": -1.5},
                        held_out=held, held_out_repeat=held, dev=0.8, dev_repeat=0.8, units=units,
                        seconds={"zero_step": 1.0, "emep@1": 30.0})
@@ -151,6 +152,7 @@ def test_signal_analysis_finds_a_score_that_ranks_like_the_outcome(tmp_path):
     _signal_records(tmp_path)
     df = sa.load(tmp_path)
     assert len(df) == 8 and df.outcome.tolist()[:2] == pytest.approx([80., 81.])
+    assert len(sa.complete(df)) == 8 and sa.complete(df[df.candidate > 0]).empty  # a stage is whole or left out
     assert sa.spearman_ci(df, "metric@1", resamples=50)[:3] == pytest.approx((1., 1., 1.))  # pooled, within stages
     assert np.corrcoef(df["metric@1"], df.outcome)[0, 1] < 0  # where stages were not kept apart it would look negative
     assert np.isnan(sa.spearman_ci(df, "zero_step", resamples=50)[0])
