@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from .core import error_line, save_safetensors
 from .models import no_code
-from .files import LOCK, MARKER, SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES, check_output, write_atomically
+from .files import LOCK, MARKER, SPARSE_FILE, WEIGHT_FILES, check_output, is_tokenizer_file, write_atomically
 
 # %% auto #0
 __all__ = ['EXPORT_FORMAT', 'PARTS', 'compress', 'decompress', 'export_pruned', 'load_dense', 'load_pruned', 'CSRLinear',
@@ -62,20 +62,20 @@ def _sha256(t:Tensor) -> str:
     "The SHA-256 of tensor `t`'s bytes."
     return hashlib.sha256(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()).hexdigest()
 
-def _is_tokenizer_file(name:str) -> bool:
-    return name.startswith(("tokenizer", "special_tokens", "vocab", "merges")) or name in TOKENIZER_FILES
+def _written(name:str) -> bool:
+    "Whether an export writes a file called `name`: its weights, config and tokenizer files."
+    return name in (SPARSE_FILE, "config.json") or is_tokenizer_file(name)
 
 def _older_export(folder:Path) -> bool:
     "Whether `folder` is an export written before markers: its weights, config and tokenizer files, nothing else."
     names = [f.name for f in folder.iterdir()]
-    return SPARSE_FILE in names and all(n in (SPARSE_FILE, "config.json") or _is_tokenizer_file(n) for n in names)
+    return SPARSE_FILE in names and all(_written(n) for n in names)
 
 def _replacing(out:Path) -> str|None:
     "The model an earlier export at `out` was made from; refuses a link, and a folder holding a file no export writes."
     if out.is_symlink(): raise ValueError(f"{out} is a symbolic link: give the folder itself (links stay links)")
     if not out.is_dir(): return None
-    ours = lambda n: n in (SPARSE_FILE, "config.json", MARKER, LOCK) or _is_tokenizer_file(n)
-    if foreign := sorted(f.name for f in out.iterdir() if not ours(f.name)):
+    if foreign := sorted(f.name for f in out.iterdir() if not (_written(f.name) or f.name in (MARKER, LOCK))):
         raise ValueError(f"{out} holds {foreign[0]}, which no export writes: nothing was changed; move it, or choose "
                          "another folder")
     return json.loads((out/MARKER).read_text()).get("source") if (out/MARKER).is_file() else None
@@ -101,7 +101,7 @@ def export_pruned(
         save_safetensors(tensors, tmp/SPARSE_FILE, meta)
         AutoConfig.from_pretrained(folder).save_pretrained(tmp)
         for f in folder.iterdir():
-            if _is_tokenizer_file(f.name): shutil.copy(f, tmp/f.name)
+            if is_tokenizer_file(f.name): shutil.copy(f, tmp/f.name)
         (tmp/MARKER).write_text(json.dumps(dict(kind="export", source=source)))
     if before not in (None, source): logging.getLogger("randprune").warning(f"{out}: replacing the export of {before}")
     return write_atomically(out, write)

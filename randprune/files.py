@@ -13,7 +13,7 @@ from .dist import is_main_process
 
 # %% auto #0
 __all__ = ['TMP', 'MARKER', 'LOCK', 'WEIGHT_FILES', 'SPARSE_FILE', 'TOKENIZER_FILES', 'write_atomically', 'write_json',
-           'read_jsonl', 'append_jsonl', 'made_as', 'check_output', 'claim_output']
+           'read_jsonl', 'append_jsonl', 'is_tokenizer_file', 'made_as', 'check_output', 'claim_output']
 
 # %% ../nbs/00a_files.ipynb #7bbcfba5
 def _remove(path:Path):
@@ -111,6 +111,10 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_mo
 SPARSE_FILE = "model.sparse.safetensors" # a randprune export's weights (not `model.safetensors`: `from_pretrained` must not half-read it)
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one will do
+
+def is_tokenizer_file(name:str) -> bool:
+    "Whether a file called `name` belongs to a saved tokenizer (what an export copies and a run fingerprints)."
+    return name.startswith(("tokenizer", "special_tokens", "vocab", "merges")) or name in TOKENIZER_FILES
 
 def made_as(
     folder:Path, # a folder

@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from .core import check_finite, field_default, load_masks, save_masks, to_json
 from .dist import is_main_process, wait_for_everyone
-from .files import LOCK, TMP, TOKENIZER_FILES, WEIGHT_FILES, claim_output, write_atomically, write_json
+from .files import LOCK, TMP, WEIGHT_FILES, claim_output, is_tokenizer_file, write_atomically, write_json
 
 _log = logging.getLogger(__name__)
 
@@ -153,9 +153,8 @@ def fingerprints(
     inputs:dict|None, # flag -> a folder the run reads ("" or a hub id: not fingerprinted)
 ) -> dict[str, dict[str, str]]:
     "flag -> {file: SHA-256} of what a run reads in each input folder: weights, config, tokenizer files, TSV data."
-    names, prefixes = ("config.json", *WEIGHT_FILES, *TOKENIZER_FILES), ("tokenizer", "special_tokens")
-    read = lambda f: f.is_file() and (f.name in names or f.suffix in (".safetensors", ".tsv")
-                                      or f.name.startswith(prefixes))
+    read = lambda f: f.is_file() and (f.name in ("config.json", *WEIGHT_FILES) or f.suffix in (".safetensors", ".tsv")
+                                      or is_tokenizer_file(f.name))
     return {flag: {f.name: _sha256_file(f) for f in sorted(Path(path).iterdir()) if read(f)}
             for flag, path in (inputs or {}).items() if path and Path(path).is_dir()}
 
@@ -197,7 +196,7 @@ def start_run(
     if diff is None or diff: write_json(path, config)
     now, resuming = fingerprints(inputs), bool(completed_steps(out)) or (out/"metrics.json").exists()
     if resuming and (out/INPUTS).exists(): check_inputs(out, now)
-    elif not resuming or not (out/INPUTS).exists(): write_json(out/INPUTS, now)  # new (or made before inputs.json)
+    else: write_json(out/INPUTS, now)  # a new run, or one made before inputs.json
     wait_for_everyone()  # the other processes go on once the folder is there
     return out
 
