@@ -20,7 +20,7 @@ DEMO_PRUNE = --stages 0.5 0.75 0.875 --warmup_epochs 0 --stage_epochs 1 --lr 1e-
 DEMO_MCSS = --method mcss --candidates 3 --ratios 5e-5 1e-4 --emep_epochs 0.15 --emep_lr 2e-4 --emep_eval_every 5 \
 	--score_last 2 --score loss
 
-.PHONY: demo masks test test-fast bench signal quality gpu-bundle docs-check readme clean-venv
+.PHONY: demo masks test test-fast bench signal evidence quality gpu-bundle docs-check readme clean-venv
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,16 @@ bench: $(STAMP)
 SIGNAL_BUDGET ?= 40
 signal: $(STAMP)
 	$(BIN)/python benchmarks/selection_signal.py --budget $(SIGNAL_BUDGET)
+
+# Evidence v3 (issue 34; benchmarks/evidence_v3_sst2.yaml): IMP vs MCSS vs MCSS with the margin rule vs one random mask,
+# paired by seed. One piece: at most EVIDENCE_BUDGET minutes of new runs (a running one finishes), each run's small
+# files published into benchmarks/results/evidence-v3/ the moment it ends (commit them); rerun to go on where it stopped.
+EVIDENCE_BUDGET ?= 30
+EVIDENCE = benchmarks/results/evidence-v3
+evidence: $(STAMP)
+	$(BIN)/randprune finetune $(TEACHER_FLAGS) --out $(TEACHER)
+	$(BIN)/randprune ablate benchmarks/evidence_v3_sst2.yaml --runs runs/evidence-v3 --publish $(EVIDENCE) \
+		--budget $(EVIDENCE_BUDGET)
 
 readme: $(STAMP)
 	$(BIN)/jupyter nbconvert --to markdown --log-level WARN --output-dir . --output README nbs/index.ipynb

@@ -20,8 +20,8 @@ def _plt():
 
 # %% auto #0
 __all__ = ['steps_table', 'candidates_table', 'plot_candidates', 'plot_trajectory', 'run_report', 'side_by_side', 'finished_runs',
-           'batch_table', 'summarise', 'compare', 'paired_differences', 'gate_failures', 'machine_notes',
-           'selection_cost', 'plot_batch', 'plot_batch_trajectories']
+           'batch_table', 'summarise', 'compare', 'machine_notes', 'selection_cost', 'plot_batch',
+           'plot_batch_trajectories']
 
 # %% ../nbs/06a_analysis.ipynb #a0e97b45
 def steps_table(
@@ -163,13 +163,14 @@ def finished_runs(
 def batch_table(
     batch:str|Path, # a batch folder (or a published copy)
 ) -> pd.DataFrame:
-    "One row per finished run of a batch folder: labels, main dev metric, teacher's, pruning seconds."
+    "One row per finished run of a batch folder: labels, main dev metric, teacher's, pruning seconds, dev set facts."
     rows = []
     for folder, labels, m in finished_runs(batch):
         key = get_task(m["task"]).main_metric
         machine = m.get("machine") or {}  # runs from before it was recorded: unknown
         rows.append(dict(run=folder.name, **{"task": m["task"], **labels}, metric=key, dev=m["dev"][key],
                          teacher=m["teacher_dev"][key], seconds=m["seconds"], majority=m.get("dev_majority"),
+                         dev_examples=m.get("dev_examples"),
                          cpu=machine.get("cpu", "unknown"), precision=machine.get("precision", "unknown")))
     if not rows: raise FileNotFoundError(f"no finished runs in {batch}")
     return pd.DataFrame(rows)
@@ -201,41 +202,6 @@ def compare(
     out = pd.concat([delta, ratio], axis=1)
     out.loc["average"] = out.mean()
     return out.drop(columns=[f"{baseline} Δ points", f"{baseline} time ×"])
-
-# %% ../nbs/06a_analysis.ipynb #4fdd39c0
-def paired_differences(
-    df:pd.DataFrame, # `batch_table`'s rows
-    baseline:str, # the `axis` label compared with, e.g. "imp"
-    axis:str="method", # the axis whose values are compared
-    seed_axis:str="seed", # the axis runs are paired on
-    confidence:float=.95, # of the interval
-) -> pd.DataFrame:
-    "Per task and `axis` value: mean paired difference from `baseline` (points) with its t interval, and the time ratio."
-    from scipy.stats import t as student
-    rows = []
-    for task, g in df.groupby("task", sort=False):
-        base = g[g[axis] == baseline].set_index(seed_axis)
-        for value, h in g[g[axis] != baseline].groupby(axis, sort=False):
-            p = h.set_index(seed_axis).join(base[["dev", "seconds"]], rsuffix="_base", how="inner")
-            d, n = (p.dev - p.dev_base) * 100, len(p)
-            half = student.ppf((1 + confidence) / 2, n - 1) * d.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
-            rows.append(dict(task=task, method=value, seeds=n, delta=d.mean(), low=d.mean() - half, high=d.mean() + half,
-                             time_ratio=(p.seconds / p.seconds_base).mean()))
-    return pd.DataFrame(rows)
-
-# %% ../nbs/06a_analysis.ipynb #7fc0201a
-def gate_failures(
-    df:pd.DataFrame, # `batch_table`'s rows
-    teacher_min:float=0., # the dense teacher's dev metric must reach this
-    guarded:tuple=("imp", "mcss"), # `axis` values that must not collapse
-    margin:float=.02, # how far above the majority-class rate they must end
-    axis:str="method", # the axis of `guarded`
-) -> list[str]:
-    "Why the batch is degenerate (empty if it is not)."
-    out = [f"{r.run}: dense teacher {r.teacher:.4f} < {teacher_min}" for r in df.itertuples() if r.teacher < teacher_min]
-    runs = df[df[axis].isin(guarded) & df.majority.notna()]
-    return out + [f"{r.run}: dev {r.dev:.4f} is within {margin} of the majority class ({r.majority:.4f})"
-                  for r in runs.itertuples() if r.dev < r.majority + margin]
 
 # %% ../nbs/06a_analysis.ipynb #9034e023
 def machine_notes(

@@ -204,7 +204,7 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
                             candidates=candidates, validation_best=best, dev=evaluate(student, dev_loader, task),
                             seconds=time.perf_counter() - start))
         save_checkpoint(out/"checkpoints"/f"step-{step.index:02d}", student, masks, ctx.optimizer, dict(history=history))
-    return _finish(out, student, tokenizer, masks, task, teacher_dev, history, majority_rate(task, ds["dev"]["labels"]),
+    return _finish(out, student, tokenizer, masks, task, teacher_dev, history, ds["dev"]["labels"],
                    machine_info(training.mixed_precision))
 
 def majority_rate(task, labels:list) -> float|None:
@@ -212,12 +212,13 @@ def majority_rate(task, labels:list) -> float|None:
     return None if task.labels is None else max(labels.count(c) for c in set(labels)) / len(labels)
 
 # %% ../nbs/06_pipeline.ipynb #3b86c7a0
-def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, majority:float|None, machine:dict) -> dict:
-    "Write `final/`, the masks and `metrics.json` (with the sparsity table); the metrics."
+def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, dev_labels:list, machine:dict) -> dict:
+    "Write `final/`, the masks and `metrics.json` (with the sparsity table and the dev set's size); the metrics."
     _save_final(out, student, tokenizer)
     if masks: write_atomically(out/"masks.safetensors", lambda tmp: save_masks(masks, tmp, {"task": task.name}))
     report = sparsity_report(student, masks) if masks else None
-    metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], dev_majority=majority, steps=history,
+    metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], dev_majority=majority_rate(task, dev_labels),
+                   dev_examples=len(dev_labels), steps=history,
                    seconds=sum(h["seconds"] for h in history), sparsity=None if report is None else report.to_dict("records"),
                    machine=machine)
     write_json(out/"metrics.json", metrics, default=str)

@@ -4,6 +4,7 @@
 
 # %% ../nbs/13_testing.ipynb #c382369f
 from __future__ import annotations
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from .data import DataConfig, get_task
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['TINY_BERT', 'tiny_bert', 'tiny_tokenizer', 'synthetic_glue', 'write_glue_folder', 'TinyRun', 'tiny_run']
+__all__ = ['TINY_BERT', 'tiny_bert', 'tiny_tokenizer', 'synthetic_glue', 'write_glue_folder', 'TinyRun', 'tiny_run',
+           'fake_metrics', 'fake_batch']
 
 # %% ../nbs/13_testing.ipynb #377a4e04
 TINY_BERT = dict(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -116,3 +118,40 @@ def tiny_run(
     if not (folder/"base").exists(): tiny_bert().save_pretrained(folder/"base"); tiny_tokenizer().save_pretrained(folder/"base")
     return TinyRun(DataConfig(task="sst2", glue_dir=str(folder/"glue"), max_seq_length=16),
                    TrainConfig(lr=3e-3, batch_size=16, eval_every=4), str(folder/"base"))
+
+# %% ../nbs/13_testing.ipynb #d2cff84b
+def fake_metrics(
+    task:str, # GLUE task name
+    dev:float, # the main dev metric at the end
+    sec:float, # the run's seconds
+    winner:int=0, # the candidate that wins both stages (MCSS runs): 0 is IMP's
+    mcss:bool=False, # two candidates per stage (IMP's and a randomized one), else none
+    majority:float|None=None, # the dev set's majority-class rate (None: not recorded)
+    dev_examples:int|None=None, # the dev set's size (None: not recorded)
+) -> dict:
+    "A finished two-stage run's `metrics.json`: dev `dev` at the end, 0.05 higher after stage 1."
+    key = get_task(task).main_metric
+    rival = dev - .01 if winner == 0 else dev + .03  # the randomized candidate's score: below IMP's, or above by 3 noises
+    cands = [dict(stage=1, candidate=0, ratio=None, differs=0., score=dev, seconds=sec / 10, winner=winner == 0, noise=.02),
+             dict(stage=1, candidate=1, ratio=1e-4, differs=.1, score=rival, seconds=sec / 10, winner=winner == 1,
+                  paired_noise=.01)] if mcss else None
+    steps = [dict(name=f"stage {i}", sparsity=s, validation_best=dev, dev={key: dev + (2 - i) * .05}, seconds=sec / 2,
+                  candidates=cands) for i, s in enumerate([.5, .75], 1)]
+    return dict(task=task, dev={key: dev}, teacher_dev={key: .9}, seconds=sec, steps=steps, dev_majority=majority,
+                dev_examples=dev_examples,
+                sparsity=[dict(name="l.weight", shape=[2, 2], numel=4, kept=1, sparsity=.75, pruned_weights_zero=True)])
+
+# %% ../nbs/13_testing.ipynb #b7af9589
+def fake_batch(
+    d:Path, # the batch folder to write (a teacher folder that is not a run goes in it too)
+    devs:dict, # (task, method, seed) -> (dev, seconds) or (dev, seconds, winner)
+    **kwargs, # `fake_metrics`'s `majority` and `dev_examples`, for every run
+) -> Path:
+    "A batch folder of fake finished runs, labelled like `randprune ablate`'s; methods starting `mcss` have candidates."
+    (d/"teacher-sst2").mkdir(parents=True); (d/"teacher-sst2"/"metrics.json").write_text("{}")  # no params.json: not a run
+    for (task, method, seed), value in devs.items():
+        f = d/f"task={task}_method={method}_seed={seed}"; f.mkdir(parents=True)
+        (f/"params.json").write_text(json.dumps(dict(labels=dict(task=task, method=method, seed=str(seed)), params={})))
+        m = fake_metrics(task, *value, mcss=method.startswith("mcss"), **kwargs)
+        (f/"metrics.json").write_text(json.dumps(m))
+    return d

@@ -8,10 +8,11 @@ import yaml
 
 from randprune.experiment import parameter_names, parameters_source
 from randprune.files import read_jsonl
-from randprune.testing import tiny_run
+from randprune.testing import fake_batch, tiny_run
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = ROOT/"nbs"/"experiments"/"prune_glue.ipynb"
+ANALYSIS = ROOT/"nbs"/"experiments"/"ablation.ipynb"
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
@@ -89,6 +90,37 @@ def test_sampler_notebook_plots_the_committed_results(tmp_path):
     cells = json.loads(out.read_text())["cells"]
     assert sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", [])) == 2
     assert "48 settings" in "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+
+def _outputs(nb:Path) -> str:
+    "Every text an executed notebook shows."
+    cells = json.loads(nb.read_text())["cells"]
+    return "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/html", "")) +
+                   "".join(o.get("data", {}).get("text/markdown", "")) for c in cells for o in c.get("outputs", []))
+
+def test_comparison_notebook_fails_a_thin_or_degenerate_batch(tmp_path):
+    "The comparison notebook's failing path: a collapsed guarded run, a misspelt guarded arm, too few seeds."
+    devs = {("sst2", "imp", s): (.80 + s / 100, 10) for s in range(3)}
+    devs.update({("sst2", "mcss", s): (.52 if s == 2 else .82 + s / 50, 12) for s in range(3)})
+    batch = fake_batch(tmp_path/"batch", devs, majority=.51, dev_examples=100)
+    out = tmp_path/"ablation.ipynb"
+    with pytest.raises(pm.PapermillExecutionError, match="degenerate batch"):
+        pm.execute_notebook(str(ANALYSIS), str(out), progress_bar=False, parameters=dict(
+            batch=str(batch), guarded=["imp", "mcss", "msccs"], min_seeds=4))
+    shown = _outputs(out)
+    for line in ("DEGENERATE BATCH", "task=sst2_method=mcss_seed=2: dev 0.5200 is within 0.02 of the majority class",
+                 "guarded method 'msccs' has no finished run", "sst2: imp has 3 finished seeds, fewer than 4"):
+        assert line in shown, line
+    assert "sst2: mcss - imp = " in shown and "3 seeds (2 better, 1 worse, 0 tied" in shown
+
+def test_comparison_notebook_passes_a_sound_batch(tmp_path):
+    devs = {("sst2", m, s): (.80 + s / 100 + (m == "mcss") * .01 * (s + 1), 10 + 2 * (m == "mcss")) for m in ("imp", "mcss")
+            for s in range(3)}
+    out = tmp_path/"ablation.ipynb"
+    pm.execute_notebook(str(ANALYSIS), str(out), progress_bar=False, parameters=dict(
+        batch=str(fake_batch(tmp_path/"batch", devs, majority=.51, dev_examples=100)), min_seeds=3))
+    shown = _outputs(out)
+    assert "gates passed" in shown and "DEGENERATE" not in shown
+    assert "sst2: mcss - imp = +2.00 points [" in shown and "no difference measurable at this budget" in shown
 
 def test_unknown_parameter_fails_in_plain_papermill(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match=r"unknown parameter 'candidats' \(did you mean 'candidates'\?\)"):

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import torch
 
-from randprune.analysis import batch_table, gate_failures, paired_differences
+from randprune.analysis import batch_table
+from randprune.comparison import gate_failures, paired_differences
 from randprune.data import DataConfig, get_task, load_glue, split_indices, tokenize
 from randprune.testing import write_glue_folder
 from randprune.experiment import paper_recipe
