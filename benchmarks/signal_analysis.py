@@ -66,6 +66,19 @@ def spearman_ci(df:pd.DataFrame, col:str, outcome:str="outcome", resamples:int=2
     return spearman(x, y, st), float(lo), float(hi)
 
 
+
+def lead(df:pd.DataFrame, a:str, b:str, outcome:str="outcome", resamples:int=2000, seed:int=0) -> tuple:
+    "Score `a`'s rho minus score `b`'s (ranks within each stage) and its paired bootstrap 95% interval (same resamples)."
+    x, z, y, st = df[a].to_numpy(float), df[b].to_numpy(float), df[outcome].to_numpy(float), df.stage.to_numpy()
+    g, where = np.random.default_rng(seed), [np.flatnonzero(st == s) for s in np.unique(st)]
+    boots = []
+    for _ in range(resamples):
+        i = np.concatenate([g.choice(w, len(w)) for w in where])
+        boots.append(spearman(x[i], y[i], st[i]) - spearman(z[i], y[i], st[i]))
+    boots = np.array(boots)[~np.isnan(boots)]
+    lo, hi = np.percentile(boots, [2.5, 97.5]) if len(boots) else (np.nan, np.nan)
+    return spearman(x, y, st) - spearman(z, y, st), float(lo), float(hi)
+
 def units(row:pd.Series, col:str) -> np.ndarray:
     "What `row`'s score `col` is the mean of, sign applied: per validation example, training step or batch."
     name, _, length = col.partition("@")

@@ -156,6 +156,9 @@ def test_signal_analysis_finds_a_score_that_ranks_like_the_outcome(tmp_path):
     assert sa.spearman_ci(df, "metric@1", resamples=50)[:3] == pytest.approx((1., 1., 1.))  # pooled, within stages
     assert np.corrcoef(df["metric@1"], df.outcome)[0, 1] < 0  # where stages were not kept apart it would look negative
     assert np.isnan(sa.spearman_ci(df, "zero_step", resamples=50)[0])
+    assert sa.lead(df, "metric@1", "metric@1", resamples=50) == pytest.approx((0., 0., 0.))  # paired: no lead over itself
+    inverse = df.assign(inverse=-df["metric@1"])
+    assert sa.lead(inverse, "metric@1", "inverse", resamples=50) == pytest.approx((2., 2., 2.))  # rho +1 vs -1
     r = sa.regret(df, "metric@1")
     assert r.picked.tolist() == [3, 3] and r.vs_best.tolist() == [0, 0] and r.vs_imp.tolist() == pytest.approx([3, 3])
     assert sa.regret(df, "metric@1", "margin", z=1e6).picked.tolist() == [0, 0]  # no margin that large: IMP's kept
