@@ -87,19 +87,23 @@ SIGNAL_BUDGET ?= 40
 signal: $(STAMP)
 	$(BIN)/python benchmarks/selection_signal.py --budget $(SIGNAL_BUDGET)
 
-# The evidence benchmark, v3 (issue 34; benchmarks/evidence_v3_sst2.yaml): IMP vs MCSS vs MCSS with the margin rule vs
-# one random mask, paired by seed. One piece: at most EVIDENCE_BUDGET minutes of new runs (a running one finishes), each
-# run's small files published into benchmarks/results/evidence-v3/ the moment it ends (commit them); rerun to go on
-# where it stopped (published runs are skipped). Once every run is in, the comparison notebook runs on the published
-# copy with its gates (it fails, and so does this, if the batch is degenerate or thin). `make quality` is this.
+# The evidence benchmark, v3 (issue 34): IMP vs MCSS vs MCSS with the margin rule vs one random mask on SST-2, paired
+# by seed (benchmarks/evidence_v3_sst2.yaml), then how much randomness (evidence_v3_randomness.yaml). One piece: each
+# grid in turn gets what is left of EVIDENCE_BUDGET minutes for new runs (a running one ends; a finished grid skips),
+# each run's small files published into benchmarks/results/evidence-v3/ the moment it ends (commit them); rerun to go
+# on where it stopped. Once a grid's every run is in, the comparison notebook runs on its published copy with its
+# gates (it fails, and so does this, if the batch is degenerate or thin). `make quality` is this.
 EVIDENCE_BUDGET ?= 30
 EVIDENCE = benchmarks/results/evidence-v3
+EVIDENCE_GRIDS = benchmarks/evidence_v3_sst2.yaml benchmarks/evidence_v3_randomness.yaml
 quality: evidence
 evidence: $(STAMP)
 	$(BIN)/randprune finetune $(TEACHER_FLAGS) --out $(TEACHER)
 	mkdir -p $(EVIDENCE) && cp $(TEACHER)/metrics.json $(EVIDENCE)/teacher-metrics.json
-	$(BIN)/randprune ablate benchmarks/evidence_v3_sst2.yaml --runs runs/evidence-v3 --publish $(EVIDENCE) \
-		--budget $(EVIDENCE_BUDGET)
+	start=$$(date +%s); for grid in $(EVIDENCE_GRIDS); do \
+		left=$$(( $(EVIDENCE_BUDGET) - ($$(date +%s) - start) / 60 )); [ $$left -gt 0 ] || break; \
+		$(BIN)/randprune ablate $$grid --runs runs/evidence-v3 --publish $(EVIDENCE) --budget $$left || exit 1; \
+	done
 
 readme: $(STAMP)
 	$(BIN)/jupyter nbconvert --to markdown --log-level WARN --output-dir . --output README nbs/index.ipynb

@@ -103,7 +103,7 @@ def expand(
 def check_analysis(
     grid:Grid, # the batch
 ):
-    "Refuse a grid its analysis notebook cannot read: an unknown analysis parameter, or no axis (or baseline) to compare."
+    "Refuse a grid its analysis cannot read: an unknown analysis parameter, no axis (or baseline), an unknown guarded arm."
     if not grid.analysis: return
     import ast, papermill as pm
     declared = pm.inspect_notebook(grid.analysis)
@@ -119,6 +119,9 @@ def check_analysis(
     if "baseline" in declared and (base := value("baseline")) not in labels:
         raise ValueError(f"the analysis compares every {axis} with the baseline {base!r}, which is not among {labels}: "
                          "add it, or name one with analysis_params: {baseline: ...}")
+    if "guarded" in declared and (unknown := [g for g in value("guarded") if g not in labels]):
+        raise ValueError(f"the analysis guards {unknown}, which are not among the {axis} values {labels}: "
+                         "fix the names in analysis_params: {guarded: [...]}")
 
 # %% ../nbs/09_ablate.ipynb #f710e548
 def run_one(
