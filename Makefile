@@ -92,7 +92,8 @@ signal: $(STAMP)
 # grid in turn gets what is left of EVIDENCE_BUDGET minutes for new runs (a running one ends; a finished grid skips),
 # each run's small files published into benchmarks/results/evidence-v3/ the moment it ends (commit them); rerun to go
 # on where it stopped. Once a grid's every run is in, the comparison notebook runs on its published copy with its
-# gates (it fails, and so does this, if the batch is degenerate or thin). `make quality` is this.
+# gates (it fails, and so does this, if the batch is degenerate or thin); README's table is then rewritten from the
+# published runs (tools/evidence_table.py). `make quality` is this.
 EVIDENCE_BUDGET ?= 30
 EVIDENCE = benchmarks/results/evidence-v3
 EVIDENCE_GRIDS = benchmarks/evidence_v3_sst2.yaml benchmarks/evidence_v3_randomness.yaml
@@ -104,6 +105,7 @@ evidence: $(STAMP)
 		left=$$(( $(EVIDENCE_BUDGET) - ($$(date +%s) - start) / 60 )); [ $$left -gt 0 ] || break; \
 		$(BIN)/randprune ablate $$grid --runs runs/evidence-v3 --publish $(EVIDENCE) --budget $$left || exit 1; \
 	done
+	$(BIN)/python tools/evidence_table.py
 
 readme: $(STAMP)
 	$(BIN)/jupyter nbconvert --to markdown --log-level WARN --output-dir . --output README nbs/index.ipynb

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis import _plt, finished_runs
+from .analysis import _plt, batch_table, finished_runs
 from .data import get_task
 from .scores import margin_noise
 
 # %% auto #0
-__all__ = ['MIN_SEEDS', 'SPREAD_TOL', 'paired_stats', 'paired_differences', 'headline', 'gate_failures', 'selection_summary',
-           'plot_forest', 'markdown_table']
+__all__ = ['MIN_SEEDS', 'SPREAD_TOL', 'paired_stats', 'paired_differences', 'published_batches', 'published_pairs', 'headline',
+           'gate_failures', 'selection_summary', 'plot_forest', 'markdown_table']
 
 # %% ../nbs/06b_comparison.ipynb #e7ef30d9
 MIN_SEEDS = 3 # paired seeds an interval needs: fewer give the verdict "too few seeds", never an interval
@@ -45,6 +45,9 @@ def _dev_examples(runs:pd.DataFrame) -> float:
     if len(sizes) > 1: raise ValueError(f"{runs.task.iloc[0]}: runs evaluated on dev sets of {sorted(sizes)} examples")
     return sizes.pop() if sizes and runs.metric.iloc[0] == "accuracy" else math.nan
 
+_PAIRED = ["task", "arm", "seeds", "delta", "sd", "low", "high", "wins", "losses", "ties", "sign_p", "verdict",
+           "examples_delta", "examples_low", "examples_high", "time_ratio"]  # the columns, also of an empty table
+
 def paired_differences(
     df:pd.DataFrame, # `analysis.batch_table`'s rows
     baseline:str, # the `axis` label compared with, e.g. "imp"
@@ -61,7 +64,24 @@ def paired_differences(
             s = paired_stats((p.dev - p.dev_base) * 100, confidence)
             examples = {f"examples_{k}": s[k] * n_dev / 100 for k in ("delta", "low", "high")}
             rows.append(dict(task=task, arm=arm, **s, **examples, time_ratio=(p.seconds / p.seconds_base).mean()))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_PAIRED)
+
+# %% ../nbs/06b_comparison.ipynb #5d454dc0
+def published_batches(
+    folder:str|Path, # a folder of published batches, e.g. benchmarks/results/evidence-v3
+) -> list[Path]:
+    "The batch folders under `folder` that hold finished runs, in name order."
+    return [b for b in sorted(Path(folder).iterdir()) if b.is_dir() and any(b.glob("*/metrics.json"))]
+
+def published_pairs(
+    folder:str|Path, # a folder of published batches
+    baseline:str="imp", # the arm every other is compared with, in each batch
+    axis:str="method", # the axis whose values (arms) are compared
+    seed_axis:str="seed", # the axis runs are paired on
+) -> pd.DataFrame:
+    "`paired_differences` of every batch under `folder`, with a `batch` column naming it."
+    parts = [paired_differences(batch_table(b), baseline, axis, seed_axis).assign(batch=b.name) for b in published_batches(folder)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_PAIRED, "batch"])
 
 # %% ../nbs/06b_comparison.ipynb #25172b3a
 def headline(

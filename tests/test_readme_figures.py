@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from randprune.analysis import batch_table, selection_cost
-from randprune.comparison import paired_differences, selection_summary
+from randprune.comparison import markdown_table, paired_differences, published_pairs, selection_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT/"benchmarks"/"results"
@@ -148,7 +148,11 @@ def throughput() -> list[str]:
             f"SST-2 training {t['grouping_gain']:.2f}x faster"]
 
 
-CHECKS = [selection_signal, evidence_cpu, emep_cost, precision, export, scaling, throughput]
+def evidence_v3() -> list[str]:
+    return markdown_table(published_pairs(RESULTS/"evidence-v3")).splitlines()  # tools/evidence_table.py writes it
+
+
+CHECKS = [selection_signal, evidence_cpu, evidence_v3, emep_cost, precision, export, scaling, throughput]
 
 
 def test_readme_test_time_is_the_recorded_one():
