@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['FLAGS', 'PROBE_SIZE', 'PROBE_REPEATS', 'FAST_BF16', 'cpu_flags', 'cpu_model', 'bf16_speedup', 'resolve_precision',
-           'machine_info']
+__all__ = ['FLAGS', 'PROBE_SIZE', 'PROBE_REPEATS', 'FAST_BF16', 'NATIVE_BF16', 'cpu_flags', 'cpu_model', 'bf16_speedup',
+           'resolve_precision', 'machine_info']
 
 # %% ../nbs/00c_machine.ipynb #974a780c
 FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") # the CPU flags recorded with every run
@@ -49,6 +49,7 @@ def bf16_speedup() -> float:
 
 # %% ../nbs/00c_machine.ipynb #9c257f46
 FAST_BF16 = 1.5 # bf16 counts as fast on a CPU where its matrix products are at least this many times faster than fp32's
+NATIVE_BF16 = {"amx_bf16", "avx512_bf16"} # CPU flags of bf16 matrix instructions: bf16 without measuring
 
 def _announce(requested:str, chosen:str, why:str, done:set={*()}):
     if (requested, chosen) not in done: done.add((requested, chosen)); print(f"randprune: mixed_precision {requested} -> {chosen} ({why})", file=sys.stderr)
@@ -64,7 +65,7 @@ def resolve_precision(
     if requested != "auto": return requested
     gpu = torch.cuda.is_available() if gpu is None else gpu
     if gpu: chosen, why = "fp16", "a GPU"
-    elif "amx_bf16" in flags(): chosen, why = "bf16", "a CPU with AMX-BF16"
+    elif native := sorted(flags() & NATIVE_BF16): chosen, why = "bf16", f"a CPU with {', '.join(native)}"
     else:
         x = speedup()
         chosen, why = ("bf16" if x >= FAST_BF16 else "no"), f"bf16 matrix products {x:.1f}x as fast as fp32 on this CPU"
