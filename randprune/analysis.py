@@ -115,6 +115,13 @@ def _margin_part(win:pd.Series, det:pd.Series, margin:float) -> str:
     seeds = f", IMP's seed spread {seed:.4f}" if pd.notna(seed) else ""
     return f"; noise of that margin {noise:.4f} (paired{seeds}: {abs(margin) / noise:.1f} x)" if noise else ""
 
+def _matrices_line(rows:list[dict]) -> list[str]:
+    "A one-shot run's choices: how many matrices a random candidate won, and the reconstruction errors."
+    if not rows: return []
+    mean = lambda k: sum(r[k] for r in rows) / len(rows)
+    return [f"  one-shot: a random candidate won {sum(r['chosen'] > 0 for r in rows)} of {len(rows)} matrices; "
+            f"reconstruction error {mean('error'):.4f} (the top scores' masks: {mean('top_error'):.4f})"]
+
 def run_report(
     run:str|Path, # a finished run folder
 ) -> str:
@@ -125,12 +132,14 @@ def run_report(
     cands = candidates_table(m)
     for _, s in steps_table(m).iterrows():
         dev = "  ".join(f"{c} {s[c]:.4f}" for c in s.index if c.startswith("dev_"))
-        lines.append(f"  {s.step:10s} sparsity {s.sparsity:.4f}  validation {s.validation:.4f}  {dev}  {s.seconds:.0f} s")
+        val = "" if pd.isna(s.validation) else f"  validation {s.validation:.4f}"  # one-shot runs validate nothing
+        lines.append(f"  {s.step:10s} sparsity {s.sparsity:.4f}{val}  {dev}  {s.seconds:.0f} s")
         stage = cands[cands.stage_name == s.step]
         for _, c in stage.iterrows():
             lines.append(f"    candidate {c.candidate}{' (winner)' if c.winner else ''}: ratio {c.ratio}, "
                          f"differs {c.differs:.4f}, score {c.score:.4f}{_paired_part(c, stage)}, {c.seconds:.0f} s")
         lines += _noise_line(cands, s.step)
+    lines += _matrices_line(m.get("matrices") or [])
     if m.get("sparsity"):
         with pd.option_context("display.max_rows", None, "display.width", 200):
             lines.append(pd.DataFrame(m["sparsity"]).drop(columns=["shape"]).to_string(index=False, float_format="{:.4f}".format))

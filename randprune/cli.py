@@ -20,6 +20,7 @@ from .dist import is_main_process
 from .distill import DistillConfig
 from .experiment import with_recipe
 from .export import export_pruned
+from .oneshot import OneshotConfig, OneshotRunConfig, oneshot
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune, prune_sections
 from .runs import read_metrics, resolved
 from .sampling import SamplerConfig
@@ -91,15 +92,19 @@ COMMANDS = {
               "Prune a fine-tuned model stage by stage with distillation; rerun the same command to resume."),
     "masks": ((DemoConfig, SamplerConfig), "Masks for a pretrained model at every stage, with a sparsity and randomness report."),
     "ablate": ((AblateConfig,), "Run a grid of experiment notebooks (papermill), skipping finished runs, then the comparison notebook."),
+    "oneshot": ((DataConfig, OneshotConfig, OneshotRunConfig), "Prune a fine-tuned model in one pass from calibration "
+                "batches, without retraining: magnitude or Wanda scores, N:M patterns, random candidates per matrix."),
 }
 
 TITLES = {PruneConfig: "what to prune, where to, how (--teacher is required)", FinetuneConfig: "what to fine-tune, where to",
           DemoConfig: "which model, which stages", AblateConfig: "where and how the batch runs", DataConfig: "data",
           TrainConfig: "training", SamplerConfig: "samplers (ensemble, MCSS candidates, plug-ins' --options)",
-          SelectionConfig: "MCSS selection (--method mcss)", DistillConfig: "distillation loss (--loss kd)"} # --help's group titles
+          SelectionConfig: "MCSS selection (--method mcss)", DistillConfig: "distillation loss (--loss kd)",
+          OneshotRunConfig: "what to prune one-shot, where to (--model is required)", OneshotConfig: "how each matrix's mask is chosen"} # --help's group titles
 
 USAGE = dict(finetune="[--model MODEL] [--task TASK] [--out RUN] [flags]", masks="[--model MODEL] [--out FOLDER] [flags]",
-             prune="--teacher MODEL [--out RUN] [--method METHOD] [--stages S [S ...]] [flags]", ablate="[flags] GRID") # --help's first line
+             prune="--teacher MODEL [--out RUN] [--method METHOD] [--stages S [S ...]] [flags]", ablate="[flags] GRID",
+             oneshot="--model MODEL [--task TASK] [--pattern P] [--score S] [--candidates N] [--out RUN] [flags]") # --help's first line
 
 def report(*runs:str|Path) -> dict:
     "Print the report of each finished run folder (`analysis.run_report`), then several side by side; the last one's metrics."
@@ -130,7 +135,7 @@ def _command(args:argparse.Namespace, argv:list[str]):
     if getattr(args, "show_config", False): print(json.dumps(resolved(**prune_sections(*configs)), indent=1)); return
     if args.command == "masks": run_demo(*configs); return
     if args.command == "ablate": return _ablate(args.grid, configs[0])
-    metrics = (finetune if args.command == "finetune" else prune)(*configs)
+    metrics = dict(finetune=finetune, prune=prune, oneshot=oneshot)[args.command](*configs)
     if is_main_process(): print(f"{args.command}: {configs[-1].out}  " + "  ".join(
         f"{key} {k} {v:.4f}" for key in ("teacher_dev", "dev") for k, v in metrics.get(key, {}).items()))
 

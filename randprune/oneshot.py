@@ -4,18 +4,28 @@
 
 # %% ../nbs/05d_oneshot.ipynb #3660325b
 from __future__ import annotations
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .core import check_choice, check_settings_finite, derive_seed
+from .core import (BERT_TARGETS, as_generator, check_choice, check_settings_finite, derive_seed, prunable_parameters,
+                            save_masks, sparsity_report)
+from .data import DataConfig, get_task, load_glue, task_folder, tokenize
+from .files import write_atomically, write_json
+from .machine import machine_info
+from .models import check_model_folder, check_pair, load_model, load_tokenizer
 from .patterns import GROUPS, grouped_mask, nm
+from .runs import finished_run, resolved, start_run, unlock_run
+from .train import evaluate, make_loader
 
 # %% auto #0
-__all__ = ['Score', 'OneshotConfig', 'input_gram', 'candidate_masks', 'reconstruction_error', 'oneshot_masks']
+__all__ = ['Score', 'OneshotConfig', 'input_gram', 'candidate_masks', 'reconstruction_error', 'oneshot_masks', 'OneshotRunConfig',
+           'calibration_batches', 'oneshot']
 
 # %% ../nbs/05d_oneshot.ipynb #14895f03
 Score = Literal["magnitude", "wanda"]
@@ -48,7 +58,7 @@ def input_gram(
     batches:list[dict], # calibration batches (`input_ids`, `attention_mask`, ...)
 ) -> tuple[Tensor, int]:
     "XᵀX (float64) of `module`'s inputs over the batches' real tokens, and how many tokens that is."
-    if not isinstance(module, nn.Linear): raise TypeError(f"one-shot pruning needs nn.Linear layers, got {type(module).__name__}")
+    if not isinstance(module, nn.Linear): raise ValueError(f"one-shot pruning needs nn.Linear layers, got {type(module).__name__}")
     gram, seen, tokens = torch.zeros(module.in_features, module.in_features, dtype=torch.float64), [0], None
     def capture(mod, inputs):
         x = inputs[0].detach()
@@ -111,3 +121,71 @@ def oneshot_masks(
         with torch.no_grad(): weight.mul_(masks[name])
         rows.append(dict(name=name, chosen=best, error=errors[best], top_error=errors[0], errors=errors, tokens=tokens))
     return masks, rows
+
+# %% ../nbs/05d_oneshot.ipynb #124b74a2
+@dataclass
+class OneshotRunConfig:
+    "What is pruned one-shot and where the run goes; the field names are the CLI flags and papermill parameters."
+    model:str = "" # the dense fine-tuned model folder (required)
+    out:str = "runs/oneshot" # run folder
+    calibration:int = 128 # calibration examples: a seeded draw from the training split (never validation or dev)
+    batch_size:int = 32 # calibration and evaluation batch size
+    targets:list = field(default_factory=lambda: list(BERT_TARGETS)) # prunable parameters, names or regexes
+    ignore:list = field(default_factory=list) # parameters never pruned, names or regexes
+
+    def __post_init__(self):
+        if not self.model: raise ValueError("--model is required: the dense fine-tuned model folder to prune")
+        if self.calibration < 1 or self.batch_size < 1: raise ValueError("calibration and batch_size must be >= 1")
+
+def calibration_batches(
+    train, # the tokenized training split
+    tokenizer, # pads the batches
+    n:int, # examples
+    batch_size:int, # per batch
+    seed:int, # the draw's seed
+) -> list[dict]:
+    "`n` training examples drawn with `seed`, as padded batches of model inputs (labels dropped)."
+    pick = torch.randperm(len(train), generator=as_generator(derive_seed(seed, "calibration")))[:n].sort().values
+    return [{k: v for k, v in b.items() if k != "labels"} for b in make_loader(train.select(pick.tolist()), tokenizer, batch_size)]
+
+# %% ../nbs/05d_oneshot.ipynb #1748c139
+def _finish(out:Path, model, tokenizer, masks, task, dense:dict, dev:dict, rows:list, config:OneshotConfig, seconds:float) -> dict:
+    "Write the masks, `final/` and `metrics.json` (a one-step run `randprune report` reads); the metrics."
+    write_atomically(out/"masks.safetensors", lambda tmp: save_masks(masks, tmp, {"task": task.name}))
+    write_atomically(out/"final", lambda tmp: (model.save_pretrained(tmp), tokenizer.save_pretrained(tmp)))
+    step = dict(step=0, name=f"one-shot {config.pattern}", sparsity=1 - sum(int(m.sum()) for m in masks.values()) /
+                sum(m.numel() for m in masks.values()), teacher_dev=dense, candidates=None, validation_best=None, dev=dev,
+                seconds=seconds)
+    metrics = dict(task=task.name, teacher_dev=dense, dev=dev, steps=[step], seconds=seconds, matrices=rows,
+                   sparsity=sparsity_report(model, masks).to_dict("records"), machine=machine_info("no"))
+    write_json(out/"metrics.json", metrics, default=str)
+    unlock_run(out)
+    return metrics
+
+def oneshot(
+    data:DataConfig, # the task (its training split gives the calibration examples)
+    config:OneshotConfig, # how each matrix's mask is chosen
+    run:OneshotRunConfig, # the model, the run folder, calibration size
+    progress:bool=True, # progress bar
+) -> dict:
+    "Prune `run.model` one-shot into run folder `run.out`; its metrics (a finished run's are returned as they are)."
+    cfg = resolved(data=data, oneshot=config, run=run)
+    inputs = dict(model=run.model, tokenizer=data.tokenizer, glue_dir=data.glue_dir, data=task_folder(data))
+    if (done := finished_run(run.out, cfg, inputs)) is not None: return done
+    task = get_task(data.task)
+    check_model_folder(run.model)
+    tokenizer = load_tokenizer(data.tokenizer or run.model)
+    ds = tokenize(load_glue(data), tokenizer, data.max_seq_length)
+    model = load_model(run.model, task.num_labels).eval()
+    check_pair(model, tokenizer, data.max_seq_length, run.model)
+    params = prunable_parameters(model, run.targets, run.ignore)
+    modules = dict(model.named_modules())
+    if bad := [n for n in params if not isinstance(modules.get(n.removesuffix(".weight")), nn.Linear)]:
+        raise ValueError(f"one-shot pruning needs the weights of nn.Linear layers; not such: {', '.join(bad[:3])}")
+    out, start = start_run(run.out, cfg, inputs), time.perf_counter()
+    dev_loader = make_loader(ds["dev"], tokenizer, run.batch_size)
+    dense = evaluate(model, dev_loader, task)
+    batches = calibration_batches(ds["train"], tokenizer, run.calibration, run.batch_size, config.seed)
+    masks, rows = oneshot_masks(model, params, batches, config, progress)
+    return _finish(out, model, tokenizer, masks, task, dense, evaluate(model, dev_loader, task), rows, config,
+                   time.perf_counter() - start)

@@ -381,3 +381,19 @@ def test_options_that_are_not_json_say_so(tiny, capsys):
     d, data = tiny
     with pytest.raises(SystemExit): main(["prune", *data, "--teacher", str(d/"dense"/"final"), "--options", "{alpha"])
     assert "--options: not JSON (Expecting property name" in capsys.readouterr().err
+
+
+def test_oneshot_runs_from_the_command_line_and_refuses_bad_input_in_one_line(tiny, capsys, tmp_path):
+    "`randprune oneshot` (issue 24): a 2:4 run with random candidates, `report` reads it; bad settings are one line."
+    d, data = tiny
+    base = ["oneshot", *data, "--max_seq_length", "16", "--model", str(d/"dense"/"final"), "--calibration", "16"]
+    main([*base, "--pattern", "2:4", "--score", "wanda", "--candidates", "3", "--out", str(tmp_path/"os")])
+    assert json.loads((tmp_path/"os"/"metrics.json").read_text())["steps"][0]["name"] == "one-shot 2:4"
+    capsys.readouterr()
+    main(["report", str(tmp_path/"os")])
+    assert "one-shot: a random candidate won" in capsys.readouterr().out
+    assert "pattern must be 'matrix', 'row' or 'N:M'" in fails([*base, "--pattern", "4:2", "--out", str(tmp_path/"b")], capsys)
+    assert "--model is required" in fails(["oneshot", *data, "--out", str(tmp_path/"c")], capsys)
+    assert "needs the weights of nn.Linear layers; not such: bert.embeddings.LayerNorm.weight" in fails(
+        [*base, "--targets", "bert.embeddings.LayerNorm.weight", "--out", str(tmp_path/"d")], capsys)
+    assert not any((tmp_path/x).exists() for x in "bcd")  # refused before a run folder was made
