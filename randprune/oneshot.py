@@ -49,17 +49,30 @@ class OneshotConfig:
         if self.power < 0: raise ValueError(f"power must be >= 0, got {self.power}")
 
 # %% ../nbs/05d_oneshot.ipynb #8e8f9c74
+def _conv1d(module:nn.Module) -> bool:
+    "Whether `module` is GPT-2's `Conv1D`: a linear layer whose weight is stored in x out."
+    return type(module).__name__ == "Conv1D" and getattr(module, "weight", None) is not None and module.weight.dim() == 2
+
+def _linear(module:nn.Module) -> bool:
+    "Whether `module` is a linear layer one-shot pruning can handle (`nn.Linear`, or GPT-2's `Conv1D`)."
+    return isinstance(module, nn.Linear) or _conv1d(module)
+
+def _out_in(module:nn.Module, tensor:Tensor) -> Tensor:
+    "A weight-shaped tensor of `module` as out x in (a `Conv1D`'s, transposed; the same tensor's view, both ways)."
+    return tensor.T if _conv1d(module) else tensor
+
 class _Reached(Exception):
     "Raised by the capture hook: the layer's input is in hand, the rest of the forward pass is not needed."
 
 def input_gram(
     model:nn.Module, # the model, with the masks chosen so far applied
-    module:nn.Linear, # the layer whose inputs are gathered
+    module:nn.Module, # the linear layer whose inputs are gathered (`nn.Linear`, or GPT-2's `Conv1D`)
     batches:list[dict], # calibration batches (`input_ids`, `attention_mask`, ...)
 ) -> tuple[Tensor, int]:
     "XᵀX (float64) of `module`'s inputs over the batches' real tokens, and how many tokens that is."
-    if not isinstance(module, nn.Linear): raise ValueError(f"one-shot pruning needs nn.Linear layers, got {type(module).__name__}")
-    gram, seen, tokens = torch.zeros(module.in_features, module.in_features, dtype=torch.float64), [0], None
+    if not _linear(module): raise ValueError(f"one-shot pruning needs linear layers, got {type(module).__name__}")
+    n = _out_in(module, module.weight).shape[1]
+    gram, seen, tokens = torch.zeros(n, n, dtype=torch.float64), [0], None
     def capture(mod, inputs):
         x = inputs[0].detach()
         if tokens is not None and x.dim() == 3: x = x[tokens.bool()]
@@ -112,13 +125,15 @@ def oneshot_masks(
     "Every matrix's mask, chosen in forward order by reconstruction error and applied at once; a row per matrix."
     modules, masks, rows = dict(model.named_modules()), {}, []
     model.eval()
-    for name, weight in tqdm(params.items(), desc="one-shot", unit="matrix", disable=not progress):
-        gram, tokens = input_gram(model, modules[name.removesuffix(".weight")], batches)
+    for name, param in tqdm(params.items(), desc="one-shot", unit="matrix", disable=not progress):
+        module = modules[name.removesuffix(".weight")]
+        gram, tokens = input_gram(model, module, batches)
+        weight = _out_in(module, param)
         cands = candidate_masks(_score(weight, gram, config.score), config, name)
         errors = [reconstruction_error(weight, m, gram) for m in cands]
         best = min(range(len(cands)), key=lambda c: (errors[c], c))
-        masks[name] = cands[best]
-        with torch.no_grad(): weight.mul_(masks[name])
+        masks[name] = _out_in(module, cands[best]).contiguous()  # stored in the parameter's own layout
+        with torch.no_grad(): param.mul_(masks[name])
         rows.append(dict(name=name, chosen=best, error=errors[best], top_error=errors[0], errors=errors, tokens=tokens))
     return masks, rows
 
@@ -180,8 +195,8 @@ def oneshot(
     check_pair(model, tokenizer, data.max_seq_length, run.model)
     params = prunable_parameters(model, run.targets, run.ignore)
     modules = dict(model.named_modules())
-    if bad := [n for n in params if not isinstance(modules.get(n.removesuffix(".weight")), nn.Linear)]:
-        raise ValueError(f"one-shot pruning needs the weights of nn.Linear layers; not such: {', '.join(bad[:3])}")
+    if bad := [n for n in params if not _linear(modules.get(n.removesuffix(".weight")))]:
+        raise ValueError(f"one-shot pruning needs the weights of linear layers; not such: {', '.join(bad[:3])}")
     out, start = start_run(run.out, cfg, inputs), time.perf_counter()
     dev_loader = make_loader(ds["dev"], tokenizer, run.batch_size)
     dense = evaluate(model, dev_loader, task)

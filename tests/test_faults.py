@@ -394,6 +394,6 @@ def test_oneshot_runs_from_the_command_line_and_refuses_bad_input_in_one_line(ti
     assert "one-shot: a random candidate won" in capsys.readouterr().out
     assert "pattern must be 'matrix', 'row' or 'N:M'" in fails([*base, "--pattern", "4:2", "--out", str(tmp_path/"b")], capsys)
     assert "--model is required" in fails(["oneshot", *data, "--out", str(tmp_path/"c")], capsys)
-    assert "needs the weights of nn.Linear layers; not such: bert.embeddings.LayerNorm.weight" in fails(
+    assert "needs the weights of linear layers; not such: bert.embeddings.LayerNorm.weight" in fails(
         [*base, "--targets", "bert.embeddings.LayerNorm.weight", "--out", str(tmp_path/"d")], capsys)
     assert not any((tmp_path/x).exists() for x in "bcd")  # refused before a run folder was made
