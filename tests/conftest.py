@@ -1,5 +1,8 @@
-"""Pytest settings and the fixtures the fault suites share: the `slow` marker (end-to-end training; `make test` runs
-them, `make test-fast` skips them), a tiny fine-tuned teacher, and `fails` (a command's one-line error)."""
+"""Pytest settings and what the suites share: the `slow` marker (end-to-end training; `make test` runs
+them, `make test-fast` skips them), a tiny fine-tuned teacher, `fails` (a command's one-line error) and
+`bench_module` (a benchmark script as a module)."""
+from pathlib import Path
+
 import pytest
 
 from randprune.cli import main
@@ -30,3 +33,13 @@ def tiny(tmp_path_factory):
     data = ["--task", "sst2", "--glue_dir", t.data.glue_dir]
     main(["finetune", *data, *TRAIN, "--model", t.model, "--epochs", "1", "--out", str(d/"dense")])
     return d, data
+
+
+def bench_module(name:str):
+    "benchmarks/NAME.py as a module (registered in `sys.modules`, so that its dataclasses can look their module up)."
+    import importlib.util, sys
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).resolve().parents[1]/"benchmarks"/f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod

@@ -1,6 +1,5 @@
 """The benchmark scripts run and write their figures (tiny shapes and models; the real runs: `make bench`, `make quality`,
 `benchmarks/throughput.py`, `benchmarks/gpu/run.sh`)."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -10,14 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import bench_module
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location("sampler_bench", ROOT / "benchmarks" / "sampler.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return bench_module("sampler")
 
 
 def test_benchmark_writes_table_and_json(tmp_path, capsys):
@@ -36,8 +34,7 @@ def test_benchmark_writes_table_and_json(tmp_path, capsys):
 
 
 def test_throughput_benchmark_smoke(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("throughput", ROOT / "benchmarks" / "throughput.py")
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    mod = bench_module("throughput")
     r = mod.main(["--smoke", "--out", str(tmp_path / "t.json")])
     assert set(r["samples_per_s"]) == {"randprune", "bare", "randprune_grouped", "bare_grouped"}
     assert all(v > 0 for v in r["samples_per_s"].values())
@@ -64,8 +61,7 @@ def test_gpu_benchmark_smoke(tmp_path):
 
 
 def test_export_benchmark_smoke(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("export_bench", ROOT / "benchmarks" / "export.py")
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    mod = bench_module("export")
     r = mod.main(["--smoke", "--repeats", "2", "--out", str(tmp_path / "e.json")])
     assert r["max_abs_logit_diff"] < 1e-6 and r["prunable_ratio"] < 1 / 6 and json.loads((tmp_path / "e.json").read_text())["sparsity"] == 0.9375
     assert set(r["latency_s"]) == {"batch 1", "batch 32"} and "CSR" in capsys.readouterr().out
@@ -74,8 +70,7 @@ def test_export_benchmark_smoke(tmp_path, capsys):
 @pytest.mark.slow
 def test_scaling_benchmark_smoke(tmp_path, capsys):
     "`benchmarks/scaling.py --smoke`: both launches, the equal first-stage scores, both ablate timings, the report."
-    spec = importlib.util.spec_from_file_location("scaling", ROOT / "benchmarks" / "scaling.py")
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    mod = bench_module("scaling")
     r = mod.main(["--smoke", "--out", str(tmp_path / "s.json")])
     assert r["selection"]["same_scores"] and len(r["selection"]["one"]["scores"]) == mod.CANDIDATES
     assert r["selection"]["one"]["selection_s"] > 0 and r["ablate"]["one_s"] > 0 and r["ablate"]["two_s"] > 0
@@ -84,8 +79,7 @@ def test_scaling_benchmark_smoke(tmp_path, capsys):
 
 
 def test_emep_cost_benchmark_smoke(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("emep_cost", ROOT / "benchmarks" / "emep_cost.py")
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    mod = bench_module("emep_cost")
     r = mod.main(["--smoke", "--out", str(tmp_path / "e.json")])
     for p in ("fp32", "bf16"):
         row = r["precisions"][p]
@@ -98,10 +92,7 @@ def test_emep_cost_benchmark_smoke(tmp_path, capsys):
 @pytest.mark.slow
 def test_selection_signal_records_each_candidate_once(tmp_path, capsys):
     "Each candidate's record is written once; a rerun skips them all; a record made with other settings is refused."
-    spec = importlib.util.spec_from_file_location("selection_signal", ROOT / "benchmarks" / "selection_signal.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclass looks its module up there
-    spec.loader.exec_module(mod)
+    mod = bench_module("selection_signal")
     argv = ["--smoke", "--work", str(tmp_path)]
     assert mod.main(argv) == 6
     records = sorted((tmp_path / "results").glob("stage-*/candidate-*.json"))
@@ -124,10 +115,7 @@ def test_selection_signal_records_each_candidate_once(tmp_path, capsys):
 
 
 def _analysis():
-    spec = importlib.util.spec_from_file_location("signal_analysis", ROOT / "benchmarks" / "signal_analysis.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return bench_module("signal_analysis")
 
 
 def _signal_records(folder:Path, n:int=4):
@@ -169,3 +157,20 @@ def test_signal_analysis_finds_a_score_that_ranks_like_the_outcome(tmp_path):
     assert "| `metric@1` | +1.00 | +1.00 | +1.00 [+1.00, +1.00] | +0.00 | +3.00 | 1.00 |" in sa.markdown_table(table)
     rep = sa.repeatability(df)
     assert rep.seed_sd.tolist() == [0, 0] and rep.range.tolist() == pytest.approx([3, 3])
+
+
+@pytest.mark.slow
+def test_oneshot_benchmark_records_each_unit_once(tmp_path, capsys):
+    "`benchmarks/oneshot.py --smoke` (issue 24): every (pattern, method, seed) recorded once, a rerun skips them, other settings refused."
+    mod = bench_module("oneshot")
+    argv = ["--smoke", "--work", str(tmp_path)]
+    assert mod.main(argv) == 12  # 2 patterns x (2 deterministic + 2 randomized x 2 seeds)
+    r = json.loads((tmp_path / "results" / "2of4_random_wanda_seed1.json").read_text())
+    assert r["kept"] == 0.5 and len(r["matrices"]) == 12 and all(len(m["errors"]) == 8 for m in r["matrices"])
+    assert all(m["error"] <= m["top_error"] for m in r["matrices"]) and 0 <= r["dev"]["accuracy"] <= 1
+    stamps = [p.stat().st_mtime_ns for p in sorted((tmp_path / "results").iterdir())]
+    assert mod.main(argv) == 12 and [p.stat().st_mtime_ns for p in sorted((tmp_path / "results").iterdir())] == stamps
+    assert "12 of 12 units published" in capsys.readouterr().out
+    r["settings"]["power"] = 1.0
+    (tmp_path / "results" / "row_magnitude_seed0.json").write_text(json.dumps(r))
+    with pytest.raises(SystemExit, match="was made with another settings"): mod.main(argv)

@@ -19,10 +19,8 @@ def test_readme_names_every_subcommand():
 
 def test_readme_selection_signal_table_is_what_the_records_give():
     "The README's selection-signal table is computed from the committed records here, so it cannot drift from them."
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("signal_analysis", ROOT/"benchmarks"/"signal_analysis.py")
-    sa = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sa)
+    from conftest import bench_module
+    sa = bench_module("signal_analysis")
     records = sa.complete(sa.load(ROOT/"benchmarks"/"results"/"selection-signal"))
     assert set(records.stage) == {1, 3}, "the README reports both stages"
     table = sa.markdown_table(sa.signal_table(records))

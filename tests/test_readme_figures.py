@@ -5,12 +5,13 @@ way the README writes them; the README must contain every such phrase. A last ch
 the section once those phrases are removed: each must be a stated setting or goal (`SETTINGS`), not a measurement
 without a file.
 """
-import importlib.util, json, re
+import json, re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import bench_module
 from randprune.analysis import batch_table, selection_cost
 from randprune.comparison import markdown_table, paired_differences, published_pairs, selection_summary
 
@@ -39,9 +40,7 @@ def _signed(x:float, digits:int=2) -> str:
     return f"{x:+.{digits}f}".replace("-", "−")
 
 def _signal():
-    spec = importlib.util.spec_from_file_location("signal_analysis", ROOT/"benchmarks"/"signal_analysis.py")
-    sa = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sa)
+    sa = bench_module("signal_analysis")
     return sa, sa.complete(sa.load(RESULTS/"selection-signal"))
 
 
@@ -152,7 +151,16 @@ def evidence_v3() -> list[str]:
     return markdown_table(published_pairs(RESULTS/"evidence-v3")).splitlines()  # tools/evidence_table.py writes it
 
 
-CHECKS = [selection_signal, evidence_cpu, evidence_v3, emep_cost, precision, export, scaling, throughput]
+def oneshot() -> list[str]:
+    bench = bench_module("oneshot")
+    df = bench.load(RESULTS/"oneshot")
+    rows = bench.markdown_table(bench.comparison(df)).splitlines()
+    det = df[~df.method.str.startswith("random_")].set_index(["pattern", "method"]).dev
+    return rows + [f"magnitude {det['row', 'magnitude']:.3f} and Wanda {det['row', 'wanda']:.3f} at 50% per row",
+                   f"{det['2:4', 'magnitude']:.3f} and {det['2:4', 'wanda']:.3f} at 2:4"]
+
+
+CHECKS = [selection_signal, evidence_cpu, evidence_v3, oneshot, emep_cost, precision, export, scaling, throughput]
 
 
 def test_readme_test_time_is_the_recorded_one():

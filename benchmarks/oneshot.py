@@ -1,0 +1,155 @@
+"""One-shot pruning (issue 24): do random candidate masks chosen by reconstruction error beat the deterministic mask?
+
+The evidence teacher (SST-2, MiniLM-L6, dev 0.865: `make quality`'s) pruned in one pass without retraining, at 50%
+within each output row (Wanda's unstructured setting) and at 2:4, four ways: magnitude and Wanda (the top scores), and
+each randomized (8 candidates per matrix: the top scores' mask and 7 draws with p ∝ score^5, the least reconstruction
+error kept), 5 seeds of each randomized one. Calibration: 128 training sentences the teacher never trained on (drawn
+from those after its 16,000; never the selection split or dev). Reported: dev accuracy (872 sentences), each
+matrix's reconstruction error, seconds.
+
+Every unit (pattern, method, seed) is one JSON file in `benchmarks/results/oneshot/`, written when it is done; a rerun
+skips the recorded ones and refuses a record made with other settings or another teacher.
+
+    python benchmarks/oneshot.py --budget 20      # one piece
+    python benchmarks/oneshot.py --smoke          # a tiny random BERT: the code path, under runs/
+"""
+from __future__ import annotations
+import argparse, json, time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from datasets import DatasetDict
+
+from randprune.core import BERT_TARGETS, prunable_parameters
+from randprune.data import DataConfig, get_task, load_glue, tokenize
+from randprune.files import write_json
+from randprune.machine import machine_info
+from randprune.models import load_model, load_tokenizer
+from randprune.oneshot import OneshotConfig, calibration_batches, oneshot_masks
+from randprune.pipeline import FinetuneConfig, finetune
+from randprune.testing import tiny_run
+from randprune.train import evaluate, make_loader
+from randprune.units import Budget, progress_line, weights_digest
+
+RESULTS = Path(__file__).parent/"results"/"oneshot"
+METHODS = {"magnitude": ("magnitude", 1), "wanda": ("wanda", 1), "random_magnitude": ("magnitude", 8),
+           "random_wanda": ("wanda", 8)} # method -> (score, candidates per matrix)
+
+
+@dataclass
+class Settings:
+    "The protocol: every record holds it, and a record made with other settings is refused."
+    teacher_train:int = 16000 # the teacher's training sentences; calibration comes from those after them
+    validation:int = 500 # the selection split carved first (calibration never touches it)
+    calibration:int = 128 # calibration sentences
+    max_seq_length:int = 64
+    batch_size:int = 32
+    patterns:tuple = ("row", "2:4")
+    sparsity:float = .5 # of the row pattern (2:4 is 50% by construction)
+    seeds:int = 5 # of each randomized method
+    power:float = 5.
+
+
+def units(s:Settings) -> list[tuple[str, str, int]]:
+    "Every (pattern, method, seed): the deterministic methods once (seed 0), the randomized ones `s.seeds` times."
+    return [(p, m, k) for p in s.patterns for m, (_, c) in METHODS.items() for k in range(s.seeds if c > 1 else 1)]
+
+
+def inputs(a, s:Settings) -> tuple[str, object, dict, list]:
+    "The teacher's folder, its tokenizer, the tokenized dev split and the calibration sentences' rows."
+    if a.smoke:
+        t = tiny_run(Path(a.work)/"inputs")
+        finetune(t.data, t.training, FinetuneConfig(model=t.model, out=str(Path(a.work)/"teacher"), epochs=2.), progress=False)
+        path, data = str(Path(a.work)/"teacher"/"final"), replace(t.data, max_seq_length=s.max_seq_length)
+        pool = load_glue(data)["train"]
+    else:
+        path = str(Path(a.teacher)/"final")
+        data = DataConfig(task="sst2", validation_size=s.validation, max_seq_length=s.max_seq_length)
+        pool = load_glue(data)["train"].select(range(s.teacher_train, s.teacher_train + 2000))  # never trained on
+    tok = load_tokenizer(path)
+    ds = tokenize(DatasetDict(train=pool, dev=load_glue(data)["dev"]), tok, s.max_seq_length)  # train: the calibration pool
+    return path, tok, ds, calibration_batches(ds["train"], tok, s.calibration, s.batch_size, 0)
+
+
+def record(path:str, tok, ds, batches, s:Settings, pattern:str, method:str, seed:int) -> dict:
+    "One unit: the teacher pruned one-shot; its dev accuracy, per-matrix choices and errors, seconds."
+    task, (score, candidates) = get_task("sst2"), METHODS[method]
+    model = load_model(path, task.num_labels).eval()
+    start = time.perf_counter()
+    config = OneshotConfig(sparsity=s.sparsity, pattern=pattern, score=score, candidates=candidates, power=s.power, seed=seed)
+    masks, rows = oneshot_masks(model, prunable_parameters(model, BERT_TARGETS), batches, config, progress=False)
+    seconds = time.perf_counter() - start
+    dev = evaluate(model, make_loader(ds["dev"], tok, 64), task)
+    return dict(pattern=pattern, method=method, seed=seed, dev=dev, seconds=seconds, matrices=rows,
+                kept=sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values()))
+
+
+
+def load(folder=RESULTS) -> "pd.DataFrame":
+    "One row per recorded unit: pattern, method, seed, dev accuracy, seconds, mean reconstruction error, random wins."
+    import pandas as pd
+    rows = [json.loads(f.read_text()) for f in sorted(Path(folder).glob("*.json"))]
+    return pd.DataFrame([dict(pattern=r["pattern"], method=r["method"], seed=r["seed"], dev=r["dev"]["accuracy"],
+                              seconds=r["seconds"], error=sum(m["error"] for m in r["matrices"]) / len(r["matrices"]),
+                              random_won=sum(m["chosen"] > 0 for m in r["matrices"]), matrices=len(r["matrices"]))
+                         for r in rows])
+
+
+def comparison(df) -> "pd.DataFrame":
+    "Per pattern and score: each randomized method against its deterministic mask (dev points over seeds, `paired_stats`)."
+    import pandas as pd
+    from randprune.comparison import paired_stats
+    out = []
+    for (pattern, method), g in df[df.method.str.startswith("random_")].groupby(["pattern", "method"], sort=False):
+        base = df[(df.pattern == pattern) & (df.method == method.removeprefix("random_"))]
+        if base.empty: continue
+        s = paired_stats(100 * (g.dev - base.dev.iloc[0]))
+        out.append(dict(pattern=pattern, method=method, base_dev=base.dev.iloc[0], dev=g.dev.mean(), **s,
+                        time_ratio=g.seconds.mean() / base.seconds.iloc[0], error=g.error.mean(), base_error=base.error.iloc[0],
+                        random_won=g.random_won.mean(), matrices=int(g.matrices.iloc[0])))
+    return pd.DataFrame(out)
+
+
+def markdown_table(c) -> str:
+    "The README's table of `comparison`."
+    from randprune.comparison import _signed
+    iv = lambda r: "–" if r.low != r.low else f"[{_signed(r.low)}, {_signed(r.high)}]"
+    head = ["| pattern | method | deterministic dev | randomized dev (mean) | − deterministic (points) | 95% interval | seeds |"
+            " random masks kept (of matrices) | error: randomized / deterministic | time × |", "|---|---|---|---|---|---|---|---|---|---|"]
+    return "\n".join(head + [f"| {r.pattern} | {r.method} | {r.base_dev:.4f} | {r.dev:.4f} | {_signed(r.delta)} | {iv(r)} | "
+                             f"{r.seeds} | {r.random_won:.1f} of {r.matrices} | {r.error:.4f} / {r.base_error:.4f} | "
+                             f"{r.time_ratio:.2f} |" for r in c.itertuples()])
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--budget", type=float, default=0., help="minutes after which no unit starts (0 = no limit)")
+    p.add_argument("--results", default=str(RESULTS), help="where each unit's record is published")
+    p.add_argument("--teacher", default="runs/evidence/teacher", help="the evidence teacher's run folder")
+    p.add_argument("--work", default="runs/oneshot-smoke", help="--smoke: its inputs and records")
+    p.add_argument("--smoke", action="store_true", help="a tiny random BERT on synthetic data: the code path only")
+    a = p.parse_args(argv)
+    s = Settings(calibration=16, batch_size=8, max_seq_length=16, seeds=2) if a.smoke else Settings()
+    results = Path(a.work)/"results" if a.smoke and a.results == str(RESULTS) else Path(a.results)
+    budget, (path, tok, ds, batches) = Budget(a.budget), inputs(a, s)
+    identity = dict(settings=json.loads(json.dumps(asdict(s))), teacher_sha256=weights_digest(path))
+    todo = units(s)
+    for pattern, method, seed in todo:
+        out = results/f"{pattern.replace(':', 'of')}_{method}_seed{seed}.json"
+        if out.exists():
+            old = json.loads(out.read_text())
+            if diff := [k for k in identity if old.get(k) != identity[k]]:
+                raise SystemExit(f"{out} was made with another {', '.join(diff)}: it stands; publish into another folder")
+            continue
+        if budget.spent: break
+        rec = dict(identity, **record(path, tok, ds, batches, s, pattern, method, seed), machine=machine_info("no"),
+                   recorded=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_json(out, rec)
+        print(f"{pattern} {method} seed {seed}: dev {rec['dev']['accuracy']:.4f} ({rec['seconds']:.0f} s)", flush=True)
+    done = sum((results/f"{p.replace(':', 'of')}_{m}_seed{k}.json").exists() for p, m, k in todo)
+    print(progress_line(done, len(todo), "units"))
+    return done
+
+
+if __name__ == "__main__":
+    main()
