@@ -99,6 +99,7 @@ def headline(
 # %% ../nbs/06b_comparison.ipynb #15b63ada
 def _collapses(runs:pd.DataFrame, margin:float) -> list[str]:
     "The guarded `runs` that ended at the majority class, or whose majority rate is missing on a classification task."
+    if runs.empty: return []
     classifies = runs.task.map(lambda t: get_task(t).labels is not None)
     missing = [f"{r.run}: no majority-class rate recorded, so its collapse cannot be checked"
                for r in runs[classifies & runs.majority.isna()].itertuples()]

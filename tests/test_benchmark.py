@@ -55,7 +55,7 @@ def test_gpu_benchmark_smoke(tmp_path):
     r = json.loads((out / "results.json").read_text())
     assert r["samples_per_s"] > 0 and r["train_sizes"] == {"sst2": 160} and r["settings"]["smoke"] is True
     assert sorted((x["seed"], x["method"]) for x in r["runs"]) == [("0", "imp"), ("0", "mcss"), ("1", "imp"), ("1", "mcss")]
-    assert [(x["task"], x["method"], x["seeds"]) for x in r["paired"]] == [("sst2", "mcss", 2)]
+    assert [(x["task"], x["arm"], x["seeds"]) for x in r["paired"]] == [("sst2", "mcss", 2)]
     m = json.loads((tmp_path / "work" / "batch" / "seed=0_task=sst2_method=mcss" / "metrics.json").read_text())
     assert any(c.get("score") is not None for s in m["steps"] for c in s.get("candidates") or [])  # MCSS really scored candidates
 
