@@ -29,7 +29,7 @@ from randprune.oneshot import OneshotConfig, calibration_batches, oneshot_masks
 from randprune.pipeline import FinetuneConfig, finetune
 from randprune.testing import tiny_run
 from randprune.train import evaluate, make_loader
-from randprune.units import Budget, progress_line, weights_digest
+from randprune.units import Budget, check_record, progress_line, weights_digest
 
 RESULTS = Path(__file__).parent/"results"/"oneshot"
 METHODS = {"magnitude": ("magnitude", 1), "wanda": ("wanda", 1), "random_magnitude": ("magnitude", 8),
@@ -112,11 +112,10 @@ def comparison(df) -> "pd.DataFrame":
 
 def markdown_table(c) -> str:
     "The README's table of `comparison`."
-    from randprune.comparison import _signed
-    iv = lambda r: "–" if r.low != r.low else f"[{_signed(r.low)}, {_signed(r.high)}]"
+    from randprune.comparison import interval, signed
     head = ["| pattern | method | deterministic dev | randomized dev (mean) | − deterministic (points) | 95% interval | seeds |"
             " random masks kept (of matrices) | error: randomized / deterministic | time × |", "|---|---|---|---|---|---|---|---|---|---|"]
-    return "\n".join(head + [f"| {r.pattern} | {r.method} | {r.base_dev:.4f} | {r.dev:.4f} | {_signed(r.delta)} | {iv(r)} | "
+    return "\n".join(head + [f"| {r.pattern} | {r.method} | {r.base_dev:.4f} | {r.dev:.4f} | {signed(r.delta)} | {interval(r.low, r.high)} | "
                              f"{r.seeds} | {r.random_won:.1f} of {r.matrices} | {r.error:.4f} / {r.base_error:.4f} | "
                              f"{r.time_ratio:.2f} |" for r in c.itertuples()])
 
@@ -135,11 +134,7 @@ def main(argv=None) -> int:
     todo = units(s)
     for pattern, method, seed in todo:
         out = results/f"{pattern.replace(':', 'of')}_{method}_seed{seed}.json"
-        if out.exists():
-            old = json.loads(out.read_text())
-            if diff := [k for k in identity if old.get(k) != identity[k]]:
-                raise SystemExit(f"{out} was made with another {', '.join(diff)}: it stands; publish into another folder")
-            continue
+        if check_record(out, identity): continue
         if budget.spent: break
         rec = dict(identity, **record(path, tok, ds, batches, s, pattern, method, seed), machine=machine_info("no"),
                    recorded=time.strftime("%Y-%m-%dT%H:%M:%S%z"))

@@ -45,7 +45,7 @@ from randprune.selection import (SelectionConfig, SelectionContext, StageState, 
                                  evaluate_candidate)
 from randprune.testing import tiny_run
 from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
-from randprune.units import Budget, progress_line, weights_digest
+from randprune.units import Budget, check_record, progress_line, weights_digest
 
 SCHEDULE = (0.54, 0.83, 0.92, 0.9375)  # the paper's 16x stages
 RESULTS = Path(__file__).parent/"results"/"selection-signal"
@@ -203,17 +203,6 @@ def candidate_record(s:Settings, ctx:SelectionContext, ds:dict, state:StageState
                 held_out=first["held_out"], dev=first["dev"], held_out_repeat=second["held_out"],
                 dev_repeat=second["dev"],
                 seconds=seconds)
-
-
-def check_record(path:Path, identity:dict) -> bool:
-    "Whether `path` holds this candidate's record (skip it); a record made otherwise is refused, never overwritten."
-    if not path.exists(): return False
-    old = json.loads(path.read_text())
-    if diff := [k for k in identity if old.get(k) != identity[k]]:
-        raise SystemExit(f"{path} was made with another {', '.join(diff)} "
-                         "(another protocol, teacher or starting state): "
-                         "it stands; move it aside to measure it again, or publish into another folder")
-    return True
 
 
 def run_stage(a, s:Settings, ctx:SelectionContext, ds:dict, initial:StageState, stage:int, identity:dict,

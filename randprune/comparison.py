@@ -15,7 +15,7 @@ from .scores import margin_noise
 
 # %% auto #0
 __all__ = ['MIN_SEEDS', 'SPREAD_TOL', 'paired_stats', 'paired_differences', 'published_batches', 'published_pairs', 'headline',
-           'gate_failures', 'selection_summary', 'plot_forest', 'markdown_table']
+           'gate_failures', 'selection_summary', 'plot_forest', 'signed', 'interval', 'markdown_table']
 
 # %% ../nbs/06b_comparison.ipynb #e7ef30d9
 MIN_SEEDS = 3 # paired seeds an interval needs: fewer give the verdict "too few seeds", never an interval
@@ -167,11 +167,23 @@ def plot_forest(
            xlabel=f"paired difference from {baseline} (points; 95% t interval)", ylim=(len(pairs) - .5, -.5))
     return ax
 
-# %% ../nbs/06b_comparison.ipynb #9737e419
-def _signed(x:float, digits:int=2) -> str:
-    "A signed number with a typographic minus; a dash for NaN."
+# %% ../nbs/06b_comparison.ipynb #e8357b98
+def signed(
+    x:float, # the number (NaN: a dash)
+    digits:int=2, # decimals
+) -> str:
+    "A signed number as the README writes it: a typographic minus; a dash for NaN."
     return "–" if math.isnan(x) else f"{x:+.{digits}f}".replace("-", "−")
 
+def interval(
+    low:float, # lower end (NaN: no interval)
+    high:float, # upper end
+    digits:int=2, # decimals
+) -> str:
+    "An interval as the README writes it, `[−0.48, +2.39]`; a dash where there is none."
+    return "–" if math.isnan(low) else f"[{signed(low, digits)}, {signed(high, digits)}]"
+
+# %% ../nbs/06b_comparison.ipynb #9737e419
 def markdown_table(
     pairs:pd.DataFrame, # `paired_differences`'s rows
     baseline:str="imp", # what the arms were compared with
@@ -179,7 +191,6 @@ def markdown_table(
     "The README's table: per task and arm, the paired difference from `baseline` with its interval, seeds, time ratio."
     head = [f"| task | arm | − {baseline} (points) | 95% interval | dev examples | seeds (+/−/=) | verdict | time / {baseline}'s |",
             "|---|---|---|---|---|---|---|---|"]
-    interval = lambda r: "–" if math.isnan(r.low) else f"[{_signed(r.low)}, {_signed(r.high)}]"
-    return "\n".join(head + [f"| {r.task} | {r.arm} | {_signed(r.delta)} | {interval(r)} | {_signed(r.examples_delta, 1)} | "
+    return "\n".join(head + [f"| {r.task} | {r.arm} | {signed(r.delta)} | {interval(r.low, r.high)} | {signed(r.examples_delta, 1)} | "
                              f"{r.seeds} ({r.wins}/{r.losses}/{r.ties}) | {r.verdict} | {r.time_ratio:.2f}x |"
                              for r in pairs.itertuples()])

@@ -14,13 +14,13 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .core import (BERT_TARGETS, as_generator, check_choice, check_settings_finite, derive_seed, prunable_parameters,
-                            save_masks, sparsity_report)
+                            sparsity_report)
 from .data import DataConfig, get_task, load_glue, task_folder, tokenize
-from .files import write_atomically, write_json
+from .files import write_json
 from .machine import machine_info
 from .models import check_model_folder, check_pair, load_model, load_tokenizer
 from .patterns import GROUPS, grouped_mask, nm
-from .runs import finished_run, resolved, start_run, unlock_run
+from .runs import finished_run, resolved, save_final, start_run, unlock_run
 from .train import evaluate, make_loader
 
 # %% auto #0
@@ -166,8 +166,7 @@ def calibration_batches(
 # %% ../nbs/05d_oneshot.ipynb #1748c139
 def _finish(out:Path, model, tokenizer, masks, task, dense:dict, dev:dict, rows:list, config:OneshotConfig, seconds:float) -> dict:
     "Write the masks, `final/` and `metrics.json` (a one-step run `randprune report` reads); the metrics."
-    write_atomically(out/"masks.safetensors", lambda tmp: save_masks(masks, tmp, {"task": task.name}))
-    write_atomically(out/"final", lambda tmp: (model.save_pretrained(tmp), tokenizer.save_pretrained(tmp)))
+    save_final(out, model, tokenizer, masks, task.name)
     step = dict(step=0, name=f"one-shot {config.pattern}", sparsity=1 - sum(int(m.sum()) for m in masks.values()) /
                 sum(m.numel() for m in masks.values()), teacher_dev=dense, candidates=None, validation_best=None, dev=dev,
                 seconds=seconds)

@@ -11,14 +11,14 @@ from typing import Literal
 
 from tqdm.auto import tqdm
 
-from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, check_settings_finite, derive_seed, prunable_parameters, save_masks,
+from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, check_settings_finite, derive_seed, prunable_parameters,
                             sparsity_report)
 from .dist import check_same_masks, is_main_process
-from .files import write_atomically, write_json
+from .files import write_json
 from .machine import machine_info, resolve_precision
 from .data import DataConfig, get_task, load_glue, task_folder, tokenize
 from .distill import DistillConfig
-from .runs import finished_run, resolved, resume, save_checkpoint, start_run, unlock_run
+from .runs import finished_run, resolved, resume, save_checkpoint, save_final, start_run, unlock_run
 from .models import check_model_folder, check_pair, load_model, load_tokenizer
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState
@@ -91,10 +91,6 @@ def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig,
 def _data(config:DataConfig, tokenizer):
     return tokenize(load_glue(config), tokenizer, config.max_seq_length)
 
-def _save_final(out:Path, model, tokenizer):
-    "Write the model and its tokenizer to `out/final`, atomically."
-    write_atomically(out/"final", lambda tmp: (model.save_pretrained(tmp), tokenizer.save_pretrained(tmp)))
-
 def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress:bool=True) -> dict:
     "Fine-tune a pretrained model on a GLUE task; write the best model to `OUT/final` and `OUT/metrics.json`."
     progress = progress and is_main_process()
@@ -115,7 +111,7 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     res = train(model, ds, tokenizer, task, training, epochs=run.epochs, seed=derive_seed(training.seed, "finetune"),
                 log=out/"log.jsonl", log_extra=dict(step_name="finetune"), desc="fine-tune", progress=progress)
     dev = evaluate(model, make_loader(ds["dev"], tokenizer, training.eval_batch_size), task)
-    _save_final(out, model, tokenizer)
+    save_final(out, model, tokenizer)
     metrics = dict(task=task.name, validation_best=res.best, dev=dev, seconds=res.seconds, machine=machine_info(training.mixed_precision))
     write_json(out/"metrics.json", metrics)
     unlock_run(out)
@@ -214,8 +210,7 @@ def majority_rate(task, labels:list) -> float|None:
 # %% ../nbs/06_pipeline.ipynb #3b86c7a0
 def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, dev_labels:list, machine:dict) -> dict:
     "Write `final/`, the masks and `metrics.json` (with the sparsity table and the dev set's size); the metrics."
-    _save_final(out, student, tokenizer)
-    if masks: write_atomically(out/"masks.safetensors", lambda tmp: save_masks(masks, tmp, {"task": task.name}))
+    save_final(out, student, tokenizer, masks, task.name)
     report = sparsity_report(student, masks) if masks else None
     metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], dev_majority=majority_rate(task, dev_labels),
                    dev_examples=len(dev_labels), steps=history,

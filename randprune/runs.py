@@ -20,7 +20,7 @@ _log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'INPUTS', 'Resolved', 'resolved', 'config_diff', 'completed_steps',
            'RunInUse', 'lock_run', 'unlock_run', 'fingerprints', 'check_inputs', 'start_run', 'finished_run',
-           'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics']
+           'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics', 'save_final']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
@@ -304,3 +304,15 @@ def read_metrics(
     except ValueError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
     if missing := [k for k in ("task", "dev") if k not in metrics]: raise ValueError(f"{path}: incomplete (no {', '.join(missing)})")
     return metrics
+
+# %% ../nbs/05a_runs.ipynb #7d44e3eb
+def save_final(
+    out:Path, # the run folder
+    model, # the finished model (its pruned weights are zeros)
+    tokenizer, # its tokenizer
+    masks:dict|None=None, # its masks (None: a dense run, no mask file)
+    task:str="", # the task, recorded in the mask file's metadata
+):
+    "Write `out/final` (model and tokenizer) and `out/masks.safetensors`, each atomically."
+    write_atomically(out/"final", lambda tmp: (model.save_pretrained(tmp), tokenizer.save_pretrained(tmp)))
+    if masks: write_atomically(out/"masks.safetensors", lambda tmp: save_masks(masks, tmp, {"task": task}))

@@ -15,7 +15,7 @@ from .files import write_atomically
 from .runs import config_diff
 
 # %% auto #0
-__all__ = ['Budget', 'unit_status', 'publish_unit', 'weights_digest', 'check_teacher', 'progress_line']
+__all__ = ['Budget', 'unit_status', 'publish_unit', 'check_record', 'weights_digest', 'check_teacher', 'progress_line']
 
 # %% ../nbs/09a_units.ipynb #4dd9728a
 @dataclass
@@ -60,6 +60,19 @@ def publish_unit(
         (tmp/"unit.json").write_text(to_json(dict(record, published=time.strftime("%Y-%m-%dT%H:%M:%S%z")), indent=1))
     dest.parent.mkdir(parents=True, exist_ok=True)
     return write_atomically(dest, write)
+
+# %% ../nbs/09a_units.ipynb #9d8bef58
+def check_record(
+    path:Path, # a unit's published JSON record
+    identity:dict, # what every record of the protocol holds (settings, teacher digest, ...)
+) -> bool:
+    "Whether `path` holds this protocol's record (skip the unit); one made otherwise stops the benchmark, kept as it is."
+    if not Path(path).exists(): return False
+    old = json.loads(Path(path).read_text())
+    if diff := [k for k in identity if old.get(k) != identity[k]]:
+        raise SystemExit(f"{path} was made with another {', '.join(diff)} (another protocol, teacher or starting state): "
+                         "it stands; move it aside to measure it again, or publish into another folder")
+    return True
 
 # %% ../nbs/09a_units.ipynb #ead3fb9c
 def weights_digest(

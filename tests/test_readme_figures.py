@@ -13,7 +13,7 @@ import pytest
 
 from conftest import bench_module
 from randprune.analysis import batch_table, selection_cost
-from randprune.comparison import markdown_table, paired_differences, published_pairs, selection_summary
+from randprune.comparison import markdown_table, paired_differences, published_pairs, selection_summary, signed
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT/"benchmarks"/"results"
@@ -35,10 +35,6 @@ def _flat(text:str) -> str:
 def _json(name:str) -> dict:
     return json.loads((RESULTS/name).read_text())
 
-def _signed(x:float, digits:int=2) -> str:
-    "A signed number as the README writes it (typographic minus)."
-    return f"{x:+.{digits}f}".replace("-", "−")
-
 def _signal():
     sa = bench_module("signal_analysis")
     return sa, sa.complete(sa.load(RESULTS/"selection-signal"))
@@ -52,10 +48,10 @@ def selection_signal() -> list[str]:
     rho, dlo, dhi = sa.spearman_ci(df[df.stage == 3], "differs")
     teacher = _json("selection-signal/teacher-metrics.json")["dev"]["accuracy"]
     return [*sa.markdown_table(table).splitlines(), f"evidence teacher (dev {teacher:.3f})",
-            f"the paper's `metric@1` is at {_signed(table.loc['metric@1', 'rho pooled'])}",
-            f"leads it by {_signed(lead)} in ρ with a paired interval of [{_signed(lo)}, {_signed(hi)}]",
-            f"(ρ {_signed(rep.loc[3, 'rho'])}): an {rep.loc[3, 'range']:.0f}-point range",
-            f"IMP's mask predicts (ρ {_signed(rho)} [{_signed(dlo)}, {_signed(dhi)}])"]
+            f"the paper's `metric@1` is at {signed(table.loc['metric@1', 'rho pooled'])}",
+            f"leads it by {signed(lead)} in ρ with a paired interval of [{signed(lo)}, {signed(hi)}]",
+            f"(ρ {signed(rep.loc[3, 'rho'])}): an {rep.loc[3, 'range']:.0f}-point range",
+            f"IMP's mask predicts (ρ {signed(rho)} [{signed(dlo)}, {signed(dhi)}])"]
 
 
 def evidence_cpu() -> list[str]:
@@ -63,8 +59,8 @@ def evidence_cpu() -> list[str]:
     df = batch_table(batch)
     dev = lambda arm: " / ".join(f"{d:.3f}" for d in df[df.method == arm].sort_values("seed").dev)
     pairs = paired_differences(df, "imp").set_index("arm")
-    ci = lambda arm, n: f"{_signed(pairs.loc[arm, 'delta'], n)} points, 95% confidence interval" if n == 2 else \
-        f"{_signed(pairs.loc[arm, 'delta'], n)} points [{_signed(pairs.loc[arm, 'low'], n)}, {_signed(pairs.loc[arm, 'high'], n)}]"
+    ci = lambda arm, n: f"{signed(pairs.loc[arm, 'delta'], n)} points, 95% confidence interval" if n == 2 else \
+        f"{signed(pairs.loc[arm, 'delta'], n)} points [{signed(pairs.loc[arm, 'low'], n)}, {signed(pairs.loc[arm, 'high'], n)}]"
     own = selection_cost(batch).overhead
     secs = df.pivot(index="seed", columns="method", values="seconds")
     ratio = (secs.mcss / secs.imp).sort_values()
@@ -73,7 +69,7 @@ def evidence_cpu() -> list[str]:
     return [f"a dense teacher at {teacher:.3f} dev accuracy", f"IMP {dev('imp')[:13]}", dev("imp")[14:],
             f"MCSS (4 candidates, 13 EMEP steps each, scored by validation loss) {dev('mcss')}",
             f"uniform random masks {df[df.method == 'uniform'].dev.iloc[0]:.3f} every time",
-            f"**MCSS − IMP = {ci('mcss', 2)} [{_signed(pairs.loc['mcss', 'low'])}, {_signed(pairs.loc['mcss', 'high'])}]**",
+            f"**MCSS − IMP = {ci('mcss', 2)} [{signed(pairs.loc['mcss', 'low'])}, {signed(pairs.loc['mcss', 'high'])}]**",
             f"took {own.min():.2f}–{own.max():.2f}x **its own time without",
             f"took {ratio.iloc[0]:.2f}x, {ratio.iloc[1]:.2f}x and {ratio.iloc[2]:.2f}x (mean {ratio.mean():.2f}x",
             f"In {kept.kept_imp} of {kept.stages} stages the deterministic candidate won",
@@ -110,7 +106,7 @@ def precision() -> list[str]:
             f"EMEP candidate (evaluated every 10 steps) {sps['emep_candidate']['no']:.1f} → "
             f"{sps['emep_candidate']['bf16']:.1f} ({sps['emep_candidate']['bf16'] / sps['emep_candidate']['no']:.2f}x)",
             f"from one fp32 teacher at dev {imp['teacher_dev']:.3f}",
-            f"**bf16 − fp32 = {100 * d['mean']:.2f} points, 95% CI [{_signed(100 * d['low'])}, {_signed(100 * d['high'])}]**",
+            f"**bf16 − fp32 = {100 * d['mean']:.2f} points, 95% CI [{signed(100 * d['low'])}, {signed(100 * d['high'])}]**",
             "differences of " + ", ".join(f"{round(x * n_dev):+d}".replace("+0", "0") for x in d["differences"][:-1])
             .replace("+", "+") + f" and {round(d['differences'][-1] * n_dev):+d}".replace("-", "−"),
             f"one sentence being {100 / n_dev:.2f} points",
