@@ -31,7 +31,7 @@ from randprune.machine import machine_info, resolve_precision
 from randprune.models import load_model, load_tokenizer
 from randprune.pipeline import FinetuneConfig, finetune
 from randprune.sampling import SamplerConfig
-from randprune.selection import SelectionConfig, SelectionContext, StageState, _candidate, evaluate_candidate
+from randprune.selection import SelectionConfig, SelectionContext, StageState, evaluate_candidate, stage_candidate
 from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, scores
 
 SCORES = ("zero_step", "progressive", "metric", "loss")  # what each candidate is scored by (the EMEP ones at each length)
@@ -128,7 +128,7 @@ def run(a) -> list[dict]:
             append_jsonl(rows_file, row := candidate_row(a, ctx, state, c, dev))
             done[(k, c)] = row
             print(f"stage {k} candidate {c}: dev {row['dev_accuracy']:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
-        masks = _candidate(ctx, state, 0)  # the next stage starts from IMP's mask, trained for the stage (common seeds)
+        masks = stage_candidate(ctx, state, 0)  # the next stage starts from IMP's mask, trained for the stage (common seeds)
         evaluate_candidate(ctx, state, 0, 1., training=ctx.training, masks=masks, restore=False)
         apply_masks(ctx.model, masks)
     return [done[k] for k in sorted(done)]

@@ -4,13 +4,12 @@
 
 # %% ../nbs/12_callback.ipynb #cf9eed8b
 from __future__ import annotations
-import logging, math
-from dataclasses import dataclass, field
+import logging, math, time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 from accelerate.utils import broadcast_object_list
-from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
 from .core import (BERT_TARGETS, MaskSet, apply_masks, check_settings_finite, derive_seed, load_masks, mask_optimizer_state,
@@ -18,12 +17,14 @@ from .core import (BERT_TARGETS, MaskSet, apply_masks, check_settings_finite, de
 from .dist import masks_digest
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
 from .scores import SCORES
-from .selection import SelectionConfig, StageState, candidate_masks, emep_training, score_of
-from .strategies import _winner
+from .selection import (SelectionConfig, SelectionContext, StageState, candidate_masks, candidate_row, emep_training,
+                                 score_of, stage_candidate, train_seed)
+from .strategies import SELECTIONS, select_masks
 from .train import TrainConfig, make_scheduler
 
 # %% auto #0
-__all__ = ['MASK_FILE', 'DIGEST_KEY', 'IGNORED', 'callback_methods', 'CallbackConfig', 'TrainerMCSS', 'RandPruneCallback']
+__all__ = ['MASK_FILE', 'DIGEST_KEY', 'IGNORED', 'callback_methods', 'CallbackConfig', 'TrainerEvaluation', 'TrainerMCSS',
+           'RandPruneCallback']
 
 # %% ../nbs/12_callback.ipynb #01203173
 def callback_methods() -> tuple[str, ...]:
@@ -70,7 +71,7 @@ def _repeat(loader):
 _log = logging.getLogger("randprune")
 DIGEST_KEY = "randprune_masks_sha256" # in the optimizer's param groups: the digest of the masks in force
 
-IGNORED = ("noise_resamples", "noise_reps", "margin_z", "zero_step_batches", "candidate_seeds", "parallel") # SelectionConfig fields that the Trainer's MCSS does not read (its candidates always share one seed)
+IGNORED = ("noise_resamples", "margin_z", "zero_step_batches", "parallel") # SelectionConfig fields the Trainer's MCSS does not read
 
 def _checked(config, sampler, selection) -> tuple:
     "The callback's configs (defaults for None), refusing other types and settings its method would ignore."
@@ -88,6 +89,9 @@ def _checked(config, sampler, selection) -> tuple:
     if config.method == "mcss" and selection.rule == "margin":
         raise ValueError("rule='margin' needs each candidate's paired noise, which the Trainer callback does not measure: "
                          "use rule='best', or `randprune prune`")
+    if config.method == "mcss" and selection.trains_winner:
+        raise ValueError(f"selection={selection.selection!r} trains the winner for the whole stage, which the Trainer does "
+                         "itself: use a mode that scores candidates (e.g. 'emep', 'halving'), or `randprune prune`")
     if unused: raise ValueError(f"method {config.method!r} does not use {', '.join(unused)}: leave it out, or choose a "
                                 "method that does")
     return config, sampler, selection
@@ -103,15 +107,71 @@ def _resumed_masks(params:dict, optimizer, folder:Path) -> MaskSet:
                      f"{folder} nor recoverable from its weights: resume from a checkpoint written with this callback")
 
 # %% ../nbs/12_callback.ipynb #1693b61c
-class TrainerMCSS:
-    "MCSS with EMEP inside a running `Trainer`: candidates trained briefly with its loss and scored by its evaluation loop."
+class TrainerEvaluation:
+    "Train one candidate briefly with a running `Trainer` and score it by its evaluation loop: `select_masks`'s `evaluate`."
     def __init__(self,
-                 trainer, # the Trainer being trained (its model, optimizer, data loaders, loss and evaluation)
-                 selection:SelectionConfig, # candidates, ratios and the EMEP budget (`selection` must be "emep")
+                 trainer, # the Trainer (its model, optimizer, loss, batches and evaluation loop)
+                 data, # the selection split
+                 key:str, # the metric of its evaluation that is scored
+                 sign:float): # -1 where lower is better (a loss)
+        self.trainer, self.data, self.key, self.sign = trainer, data, key, sign
+
+    def __call__(self, ctx:SelectionContext, state:StageState, candidate:int, epochs:float, training=None, masks=None,
+                 restore:bool=True, steps:int=0, local:bool=False, rep:int=0) -> dict:
+        "Train `candidate` from `state` for `epochs` (or `steps`) of the Trainer's batches; its row (`evaluate_candidate`'s)."
+        if training is not None or local: raise ValueError("a Trainer trains candidates with EMEP's settings, data-parallel")
+        start = time.perf_counter()
+        state.restore(ctx.model, ctx.optimizer)
+        built = masks is None  # built here from the state's weights (else the caller reports `differs`)
+        masks = masks or stage_candidate(ctx, state, candidate)
+        row = candidate_row(ctx, state, candidate, masks if built else None)
+        evals, done = self._emep(ctx, masks, epochs, steps, train_seed(ctx, state.stage, candidate, rep))
+        label = f"stage {state.stage} candidate {candidate}"
+        row.update(evaluations=evals, score=score_of(evals, ctx.selection, self.sign, label), steps=done,
+                   seconds=time.perf_counter() - start)
+        if restore: state.restore(ctx.model, ctx.optimizer)
+        return row
+
+    def _emep(self, ctx:SelectionContext, masks, epochs:float, steps:int, seed:int) -> tuple[list[float], int]:
+        "Train `masks` from the current state with the Trainer's loss; the evaluations of `key` and the steps taken."
+        t, sel, opt = self.trainer, ctx.selection, ctx.optimizer
+        apply_masks(t.model, masks)
+        mask_optimizer_state(opt, t.model, masks)
+        evals, devices = [], [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):  # the same batches and dropout for every candidate
+            torch.manual_seed(seed)
+            loader = t.get_train_dataloader()
+            steps = steps or max(math.ceil(epochs * len(loader)), 1)
+            sched = make_scheduler(opt, emep_training(TrainConfig(), sel), steps)  # the pipeline's EMEP schedule
+            for step, batch in zip(range(steps), _repeat(loader)):
+                t.model.train()
+                with t.compute_loss_context_manager(): loss = t.compute_loss(t.model_wrapped, batch)
+                t.accelerator.backward(loss)
+                if t.args.max_grad_norm: t.accelerator.clip_grad_norm_(t.model.parameters(), t.args.max_grad_norm)
+                opt.step()
+                sched.step()
+                opt.zero_grad()
+                apply_masks(t.model, masks)
+                if (step + 1) % sel.emep_eval_every == 0 or step + 1 == steps: evals.append(self._evaluate())
+        return evals, steps
+
+    def _evaluate(self) -> float:
+        "The Trainer's evaluation loop on the selection split (nothing logged, no `on_evaluate`): the value of `key`."
+        t, key = self.trainer, self.key
+        out = t.evaluation_loop(t.get_eval_dataloader(self.data), "randprune EMEP", prediction_loss_only=key == "eval_loss")
+        if key not in out.metrics:
+            raise ValueError(f"MCSS scores on {key!r}, which the Trainer's evaluation does not report (it reports "
+                             f"{sorted(out.metrics)}): pass compute_metrics, or set metric_for_best_model to one of those")
+        return float(out.metrics[key])
+
+# %% ../nbs/12_callback.ipynb #82bcdecc
+class TrainerMCSS:
+    "MCSS inside a running `Trainer`: the pipeline's engine (`strategies.select_masks`) with a `TrainerEvaluation`."
+    def __init__(self,
+                 trainer, # the Trainer being trained
+                 selection:SelectionConfig, # candidates, ratios, mode, score and rule (a mode that scores candidates)
                  data=None): # the selection split (None: the Trainer's eval_dataset, with a warning)
-        if selection.selection != "emep":
-            raise ValueError(f"RandPruneCallback scores candidates with EMEP only; selection={selection.selection!r} is for `randprune prune`")
-        self.trainer, self.selection, self.data, self.rows = trainer, selection, data, []
+        self.trainer, self.selection, self.data, self.rows = trainer, replace(selection, parallel="data"), data, []
 
     def check(self):
         "Fail before training when candidates cannot be scored (no metric or no selection split)."
@@ -123,50 +183,27 @@ class TrainerMCSS:
         logging.getLogger("randprune").warning("MCSS scores candidates on the Trainer's eval_dataset: if you report "
             "that set, selection is tuned on it; pass a split carved from train as attach(trainer, selection_data=...)")
 
+    def context(self, params:dict, sampler:SamplerConfig, seed:int) -> SelectionContext:
+        "What the engine's modes read: the Trainer's model and optimizer, its data, the settings."
+        t, devices = self.trainer, [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices): epoch = len(t.get_train_dataloader())  # the Trainer's stream untouched
+        data = dict(train=t.train_dataset, validation=self.data if self.data is not None else t.eval_dataset)
+        return SelectionContext(t.model, t.optimizer, params, data, tokenizer=None, task=None, training=TrainConfig(),
+                                sampler=sampler, selection=self.selection, seed=seed, steps_per_epoch=epoch)
+
     def choose(self, stage:int, sparsity:float, masks, params:dict, sampler:SamplerConfig, seed:int) -> int:
-        "Score every candidate of `stage` from the same starting state; the winner's index (the state is restored)."
-        t, sel = self.trainer, self.selection
-        start = StageState.capture(stage, sparsity, masks, t.model, t.optimizer)
-        key, sign = _score_key(t.args, sel.score)
-        rows = []
-        for c in tqdm(range(sel.candidates), desc=f"stage {stage} candidates", leave=False, disable=not t.is_local_process_zero()):
-            cand = candidate_masks({n: p.detach() for n, p in params.items()}, sparsity, masks, sampler, sel, stage, c, seed)
-            evals = self._emep(cand, key, derive_seed(seed, "emep", stage))
-            start.restore(t.model, t.optimizer)
-            rows.append(dict(stage=stage, candidate=c, ratio=sel.ratio(stage, c), evaluations=evals,
-                             score=score_of(evals, sel, sign)))
-        win = broadcast_object_list([_winner(rows, sel)])[0]  # every rank takes the main process's choice
-        for r in rows: r["winner"] = r["candidate"] == win
+        "Score `stage`'s candidates from the same starting state by the configured mode; the winner's index (state restored)."
+        t = self.trainer
+        ctx, start = self.context(params, sampler, seed), StageState.capture(stage, sparsity, masks, t.model, t.optimizer)
+        evaluate = TrainerEvaluation(t, self.data, *_score_key(t.args, self.selection.score))
+        _, rows = select_masks(ctx, start, 0, evaluate=evaluate, progress=t.is_local_process_zero())
+        local = next(r["candidate"] for r in rows if r["winner"])
+        win = broadcast_object_list([local])[0]  # every rank takes the main process's choice
+        if win != local:  # this rank's rows disagree: the main process's winner is marked (its last row)
+            for r in rows: r["winner"] = False
+            [r for r in rows if r["candidate"] == win][-1]["winner"] = True
         self.rows += rows
         return win
-
-    def _emep(self, masks, key:str, seed:int) -> list[float]:
-        "Train `masks` briefly from the current state with the Trainer's loss; the evaluations of `key`."
-        t, sel, opt = self.trainer, self.selection, self.trainer.optimizer
-        apply_masks(t.model, masks); mask_optimizer_state(opt, t.model, masks)
-        evals, devices = [], [torch.cuda.current_device()] if torch.cuda.is_available() else []
-        with torch.random.fork_rng(devices=devices):  # the same batches and dropout for every candidate
-            torch.manual_seed(seed)
-            loader = t.get_train_dataloader()
-            steps = max(math.ceil(sel.emep_epochs * len(loader)), 1)
-            sched = make_scheduler(opt, emep_training(TrainConfig(), sel), steps)  # the pipeline's EMEP schedule
-            for step, batch in zip(range(steps), _repeat(loader)):
-                t.model.train()
-                with t.compute_loss_context_manager(): loss = t.compute_loss(t.model_wrapped, batch)
-                t.accelerator.backward(loss)
-                if t.args.max_grad_norm: t.accelerator.clip_grad_norm_(t.model.parameters(), t.args.max_grad_norm)
-                opt.step(); sched.step(); opt.zero_grad(); apply_masks(t.model, masks)
-                if (step + 1) % sel.emep_eval_every == 0 or step + 1 == steps: evals.append(self._evaluate(key))
-        return evals
-
-    def _evaluate(self, key:str) -> float:
-        "The Trainer's evaluation loop on the selection split (nothing logged, no `on_evaluate`): the value of `key`."
-        t = self.trainer
-        out = t.evaluation_loop(t.get_eval_dataloader(self.data), "randprune EMEP", prediction_loss_only=key == "eval_loss")
-        if key not in out.metrics:
-            raise ValueError(f"MCSS scores on {key!r}, which the Trainer's evaluation does not report (it reports "
-                             f"{sorted(out.metrics)}): pass compute_metrics, or set metric_for_best_model to one of those")
-        return float(out.metrics[key])
 
 # %% ../nbs/12_callback.ipynb #023c414d
 class RandPruneCallback(TrainerCallback):

@@ -18,11 +18,20 @@ from .scores import RULES, SCORES
 from .train import Objective, TrainConfig, TrainResult, make_loader, scores, train
 
 # %% auto #0
-__all__ = ['Selection', 'Randomness', 'Parallel', 'CandidateSeeds', 'SelectionConfig', 'candidate_masks', 'StageState',
-           'SelectionContext', 'emep_training', 'score_of', 'zero_step_losses', 'paired_noise', 'evaluate_candidate']
+__all__ = ['Randomness', 'Parallel', 'CandidateSeeds', 'selection_modes', 'selection_mode', 'SelectionConfig', 'candidate_masks',
+           'StageState', 'SelectionContext', 'emep_training', 'score_of', 'zero_step_losses', 'paired_noise',
+           'stage_candidate', 'stage_imp', 'train_seed', 'candidate_row', 'evaluate_candidate']
 
 # %% ../nbs/05_selection.ipynb #43397819
-Selection = Literal["emep", "full", "halving"]
+def selection_modes() -> tuple[str, ...]:
+    "Every registered selection mode (`strategies.SELECTIONS`: emep, full, halving and installed plug-ins)."
+    from randprune.strategies import SELECTIONS  # registered there: `strategies` builds on this module
+    return SELECTIONS.names()
+
+def selection_mode(name:str) -> type:
+    "The `strategies.Strategy` class of selection mode `name`; an unknown name is a `ValueError` listing the known ones."
+    from randprune.strategies import SELECTIONS
+    return SELECTIONS.get(name)
 
 Randomness = Literal["constant", "decreasing", "increasing"]
 
@@ -37,7 +46,7 @@ class SelectionConfig:
     candidates:int = 8 # masks per stage, the deterministic one included
     candidate_sampler:str = field(default="ensemble", metadata=dict(choices=randomized_samplers)) # the randomized sampler the candidates after the first are drawn with
     ratios:list = field(default_factory=lambda: list(REFERENCE_RATIOS)) # sampling ratios r, cycled over the random candidates
-    selection:Selection = "emep" # "emep", "full" (train each candidate the whole stage) or "halving"
+    selection:str = field(default="emep", metadata=dict(choices=selection_modes)) # how candidates are trained and compared (`strategies.SELECTIONS`): "emep" (the paper), "full" (each trained the whole stage) or "halving"
     emep_epochs:float = 1. # EMEP training per candidate (halving: the average per candidate)
     emep_lr:float = 2e-4 # EMEP peak learning rate (linear schedule, `emep_warmup_ratio` warm-up)
     emep_warmup_ratio:float = 0.1 # EMEP warm-up fraction
@@ -60,7 +69,7 @@ class SelectionConfig:
     @property
     def trains_winner(self) -> bool:
         "Whether selection leaves the winner trained for the whole stage (`full`), so the stage is not trained again."
-        return self.selection == "full" and self.candidates > 1
+        return self.candidates > 1 and selection_mode(self.selection).trains_winner
 
     def ratio(self, stage:int, candidate:int) -> float|None:
         "Sampling ratio of `candidate` at `stage` (1-based); None for IMP's candidate (0, with `include_imp`)."
@@ -72,11 +81,12 @@ class SelectionConfig:
 def _check_selection(c:SelectionConfig):
     "Raise a `ValueError` naming the first setting of `c` that is out of range."
     check_settings_finite(c)
-    for name, kind in (("selection", Selection), ("randomness", Randomness), ("parallel", Parallel), ("candidate_seeds", CandidateSeeds)):
+    for name, kind in (("randomness", Randomness), ("parallel", Parallel), ("candidate_seeds", CandidateSeeds)):
         check_choice(name, getattr(c, name), kind)
-    score = SCORES.get(c.score); RULES.get(c.rule)  # a name not registered: a ValueError listing those that are
-    if c.selection != "emep" and not (score.trains and score.validates):
-        raise ValueError(f"score={c.score!r} scores EMEP runs: selection 'full' and 'halving' rank by validation evaluations")
+    mode, score = selection_mode(c.selection), SCORES.get(c.score)  # a name not registered: a ValueError listing those that are
+    RULES.get(c.rule)
+    if mode.ranks_validation and not (score.trains and score.validates):
+        raise ValueError(f"score={c.score!r} scores EMEP runs: selection {c.selection!r} ranks by validation evaluations")
     if c.candidate_sampler not in randomized_samplers():
         raise ValueError(f"candidate_sampler must be a randomized sampler, one of {randomized_samplers()}, got {c.candidate_sampler!r}")
     if min(c.noise_resamples, c.noise_reps) < 0: raise ValueError("noise_resamples and noise_reps must be >= 0")
@@ -87,9 +97,9 @@ def _check_selection(c:SelectionConfig):
     if not c.emep_epochs > 0 or not c.randomness_factor > 0: raise ValueError("emep_epochs and randomness_factor must be > 0")
     if c.margin_z < 0: raise ValueError(f"margin_z must be >= 0, got {c.margin_z}")
     if c.rule == "margin" and not c.include_imp: raise ValueError("rule='margin' keeps IMP's candidate unless another clears the margin: it needs include_imp=True")
-    if c.rule == "margin" and (c.selection == "halving" or not c.noise_resamples):
-        raise ValueError("rule='margin' needs the paired noise of every candidate vs IMP: selection 'emep' or 'full' "
-                         "with noise_resamples > 0")
+    if c.rule == "margin" and (not mode.measures_noise or not c.noise_resamples):
+        raise ValueError(f"rule='margin' needs the paired noise of every candidate vs IMP, which selection {c.selection!r} "
+                         "does not measure: selection 'emep' or 'full' with noise_resamples > 0")
 
 # %% ../nbs/05_selection.ipynb #c0edbccc
 def candidate_masks(
@@ -142,6 +152,11 @@ class SelectionContext:
     selection:SelectionConfig # MCSS settings
     seed:int # the run's base seed
     objective:Objective = field(default_factory=Objective) # the training loss (distillation from the teacher)
+    steps_per_epoch:int = 0 # optimizer steps in an epoch of the `train` split (0: from its size and `training.batch_size`)
+
+    def epoch_steps(self) -> int:
+        "Optimizer steps in one epoch of the `train` split: what budgets in epochs are counted in."
+        return self.steps_per_epoch or math.ceil(len(self.data["train"]) / self.training.batch_size)
 
 # %% ../nbs/05_selection.ipynb #864e5728
 def _value(ctx:SelectionContext) -> Callable[[dict], float]:
@@ -161,14 +176,11 @@ def score_of(
     evaluations:list[float], # a candidate's EMEP evaluations, in order
     selection:SelectionConfig, # `score_last`
     sign:float=1., # -1 where lower is better (a loss)
+    label:str="", # the candidate, as a warning names it (e.g. "stage 2 candidate 3")
 ) -> float:
-    "A candidate's score: `sign` x the mean of its last `score_last` evaluations (one rule, the pipeline's and the callback's)."
-    return sign * float(np.mean(evaluations[-selection.score_last:]))
-
-def _score(ctx:SelectionContext, history:list[dict], stage:int, candidate:int) -> float:
-    "A candidate's score from its training history (minus the loss for `score=\"loss\"`); a non-finite one is logged."
-    score = score_of([_value(ctx)(h) for h in history], ctx.selection, SCORES.get(ctx.selection.score).sign)
-    if not math.isfinite(score): logging.getLogger("randprune").warning(f"stage {stage} candidate {candidate}: score {score} ranks last")
+    "A candidate's score: `sign` x the mean of its last `score_last` evaluations; a non-finite one is logged (it ranks last)."
+    score = sign * float(np.mean(evaluations[-selection.score_last:]))
+    if not math.isfinite(score): logging.getLogger("randprune").warning(f"{label or 'a candidate'}: score {score} ranks last")
     return score
 
 @torch.no_grad()
@@ -218,12 +230,12 @@ def paired_noise(
     return rows
 
 # %% ../nbs/05_selection.ipynb #123fc54d
-def _candidate(ctx:SelectionContext, state:StageState, candidate:int) -> MaskSet:
+def stage_candidate(ctx:SelectionContext, state:StageState, candidate:int) -> MaskSet:
     "Candidate `candidate`'s masks from the model's current weights (the stage's, once `state` is restored)."
     return candidate_masks({n: p.detach() for n, p in ctx.params.items()}, state.sparsity, state.masks, ctx.sampler,
                            ctx.selection, state.stage, candidate, ctx.seed)
 
-def _imp(ctx:SelectionContext, state:StageState) -> MaskSet:
+def stage_imp(ctx:SelectionContext, state:StageState) -> MaskSet:
     "IMP's masks from the model's current weights, whether or not they are a candidate (what `differs` is measured from)."
     return sample_masks({n: p.detach() for n, p in ctx.params.items()}, state.sparsity, state.masks, "deterministic")
 
@@ -232,11 +244,23 @@ def _mean_draws(params:dict, sparsity:float, ratio:float|None) -> float|None:
     if ratio is None: return None
     return float(np.mean([n_draws(p.numel(), n_keep(p.numel(), sparsity), ratio) for p in params.values()]))
 
-def _train_seed(ctx:SelectionContext, stage:int, candidate:int, rep:int) -> int:
+def train_seed(ctx:SelectionContext, stage:int, candidate:int, rep:int=0) -> int:
     "The seed of a candidate's data order and dropout: one per stage (common random numbers) unless `per_candidate`."
     if rep: return derive_seed(ctx.seed, "candidate-rep", stage, rep)  # a re-seeded run of IMP's candidate (`noise_reps`)
     per = (candidate,) if ctx.selection.candidate_seeds == "per_candidate" else ()
     return derive_seed(ctx.seed, "candidate-train", stage, *per)
+
+def candidate_row(
+    ctx:SelectionContext, # the prunable parameters and the settings
+    state:StageState, # the stage (the model holds its starting weights)
+    candidate:int, # candidate index
+    masks:MaskSet|None, # its masks, where built by the evaluation (None: the caller reports `differs`)
+) -> dict:
+    "The start of a candidate's row: stage, candidate, ratio, mean draws K, and the fraction of kept weights not IMP's."
+    ratio = ctx.selection.ratio(state.stage, candidate)
+    differs = None if masks is None else kept_difference(masks, stage_imp(ctx, state)) if ratio is not None else 0.
+    return dict(stage=state.stage, candidate=candidate, ratio=ratio, draws=_mean_draws(ctx.params, state.sparsity, ratio),
+                differs=differs)
 
 def evaluate_candidate(
     ctx:SelectionContext, # model, optimizer, data, settings
@@ -254,11 +278,9 @@ def evaluate_candidate(
     start, score = time.perf_counter(), SCORES.get(ctx.selection.score)
     state.restore(ctx.model, ctx.optimizer)
     built = masks is None  # built here from the state's weights (else the caller reports `differs`)
-    masks, emep = masks or _candidate(ctx, state, candidate), training is None
+    masks, emep = masks or stage_candidate(ctx, state, candidate), training is None
     training = training or emep_training(ctx.training, ctx.selection)
-    ratio = ctx.selection.ratio(state.stage, candidate)
-    row = dict(stage=state.stage, candidate=candidate, ratio=ratio, draws=_mean_draws(ctx.params, state.sparsity, ratio),
-               differs=(kept_difference(masks, _imp(ctx, state)) if ratio is not None else 0.) if built else None)
+    row = candidate_row(ctx, state, candidate, masks if built else None)
     apply_masks(ctx.model, masks)
     if not score.trains:
         zero = zero_step_losses(ctx)
@@ -266,9 +288,10 @@ def evaluate_candidate(
     else:
         res = train(ctx.model, {"train": ctx.data["train"], "validation": ctx.data["validation"]}, ctx.tokenizer, ctx.task,
                     training, epochs=epochs, steps=steps, masks=masks, optimizer=ctx.optimizer, progress=False, objective=ctx.objective,
-                    seed=_train_seed(ctx, state.stage, candidate, rep), local=local, validate=score.validates,
+                    seed=train_seed(ctx, state.stage, candidate, rep), local=local, validate=score.validates,
                     eval_last=ctx.selection.score_last if emep and score.validates else 0)  # EMEP: only what the score reads
-        row.update(score=_score(ctx, res.history, state.stage, candidate), best=res.best if score.validates else None, steps=res.steps,
+        evals, label = [_value(ctx)(h) for h in res.history], f"stage {state.stage} candidate {candidate}"
+        row.update(score=score_of(evals, ctx.selection, score.sign, label), best=res.best if score.validates else None, steps=res.steps,
                    units=_units(ctx, res, None))
     row["seconds"] = time.perf_counter() - start
     if restore: state.restore(ctx.model, ctx.optimizer)

@@ -16,10 +16,12 @@ from .core import MaskSet, kept_difference
 from .dist import gather_lists, num_processes, process_index
 from .files import append_jsonl, read_jsonl, write_atomically
 from .scores import RULES
-from .selection import SelectionConfig, SelectionContext, StageState, _candidate, _imp, evaluate_candidate, paired_noise
+from .registry import Registry
+from .selection import (SelectionConfig, SelectionContext, StageState, evaluate_candidate, paired_noise, stage_candidate,
+                                 stage_imp)
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'Strategy', 'Emep', 'Full', 'select_masks', 'Halving']
+__all__ = ['SELECTIONS', 'Strategy', 'Emep', 'Full', 'select_masks', 'Halving']
 
 # %% ../nbs/05c_strategies.ipynb #1e94bffe
 def _scored(log:Path|None, stage:int) -> dict[int, dict]:
@@ -47,13 +49,16 @@ def _crowned(rows:list[dict], selection:SelectionConfig) -> int:
 
 # %% ../nbs/05c_strategies.ipynb #aedbaeb7
 class Strategy:
-    "How a stage's candidates are trained and scored: one `selection` mode, one subclass (its rows logged as they come)."
-    name:ClassVar[str] = ""
+    "How a stage's candidates are trained and compared: one `selection` mode; subclass, name it, register it in `SELECTIONS`."
+    name:ClassVar[str] = "" # what `--selection` calls it
+    trains_winner:ClassVar[bool] = False # leaves the winner trained for the whole stage (so a Trainer cannot run it)
+    ranks_validation:ClassVar[bool] = False # ranks by validation evaluations (scores without them are refused)
+    measures_noise:ClassVar[bool] = True # each candidate's paired noise vs IMP is measured (the margin rule needs it)
     def __init__(self, ctx:SelectionContext, state:StageState, stage_epochs:float, log:Path|None, evaluate:Callable, progress:bool):
         self.ctx, self.state, self.stage_epochs, self.log, self.evaluate, self.progress = ctx, state, stage_epochs, log, evaluate, progress
         self.rows = []
 
-    def build(self, candidate:int) -> MaskSet: return _candidate(self.ctx, self.state, candidate)
+    def build(self, candidate:int) -> MaskSet: return stage_candidate(self.ctx, self.state, candidate)
 
     def record(self, *rows:dict):
         "Keep and log `rows` (the log is read back on resume)."
@@ -65,10 +70,13 @@ class Strategy:
         return tqdm(items, desc=f"stage {self.state.stage} {what}", disable=not self.progress, leave=False)
 
     def select(self) -> tuple[MaskSet, list[dict]]:
-        "The winner's masks (from the stage's starting weights) and every row."
+        "The winner's masks (from the stage's starting weights) and every row, each with `winner` True or False."
         raise NotImplementedError
 
+SELECTIONS = Registry("selection mode", "randprune.selections", Strategy) # every selection mode, by name
+
 # %% ../nbs/05c_strategies.ipynb #93013e0a
+@SELECTIONS.register
 class Emep(Strategy):
     "The paper's EMEP: each candidate trained briefly from the stage's start, scored, the state restored (resumable per candidate)."
     name = "emep"
@@ -110,9 +118,10 @@ class Emep(Strategy):
         self.rows.sort(key=lambda r: r["candidate"])
 
 # %% ../nbs/05c_strategies.ipynb #f4c18308
+@SELECTIONS.register
 class Full(Emep):
     "The ablation: each candidate trained for the whole stage; the winner's trained weights are kept (and saved, to resume)."
-    name = "full"
+    name, trains_winner, ranks_validation = "full", True, True
     def select(self):
         self.best, self.kept = None, None  # the trained state of the rule's choice so far, and its candidate
         self.file = Path(self.log).with_name(f"best-stage-{self.state.stage}.pt") if self.log else None
@@ -150,14 +159,15 @@ def select_masks(
     state:StageState, # the stage's starting point
     stage_epochs:float, # the stage's full training (for `full`)
     log:str|Path|None=None, # JSONL of scored candidates (read back to resume)
-    evaluate:Callable=evaluate_candidate, # the evaluation (replaceable, e.g. by a parallel engine)
+    evaluate:Callable=evaluate_candidate, # trains and scores one candidate (`selection.evaluate_candidate`'s signature)
     progress:bool=True, # progress bar over candidates
 ) -> tuple[MaskSet, list[dict]]:
     "The winning candidate's masks and every candidate's row (with `full`, the model holds the winner's trained weights)."
     if ctx.selection.candidates == 1:  # nothing to choose: candidate 0 (IMP's mask unless include_imp=False), untrained here
-        return _candidate(ctx, state, 0), [dict(stage=state.stage, candidate=0, ratio=ctx.selection.ratio(state.stage, 0), score=None, winner=True)]
-    strategy = STRATEGIES[ctx.selection.selection]
-    return strategy(ctx, state, stage_epochs, Path(log) if log else None, evaluate, progress).select()
+        only = dict(stage=state.stage, candidate=0, ratio=ctx.selection.ratio(state.stage, 0), score=None, winner=True)
+        return stage_candidate(ctx, state, 0), [only]
+    mode = SELECTIONS.get(ctx.selection.selection)
+    return mode(ctx, state, stage_epochs, Path(log) if log else None, evaluate, progress).select()
 
 def _saved_best(path:Path, state:StageState) -> tuple[StageState|None, int|None]:
     "The trained state saved at `path` and its candidate (tensors only: no code from a file); a damaged file is set aside."
@@ -170,14 +180,14 @@ def _saved_best(path:Path, state:StageState) -> tuple[StageState|None, int|None]
         return None, None
 
 # %% ../nbs/05c_strategies.ipynb #ac12a909
+@SELECTIONS.register
 class Halving(Strategy):
     "Successive halving: rounds in which the better half of the candidates go on training from where they stopped."
-    name = "halving"
+    name, ranks_validation, measures_noise = "halving", True, False
     def select(self):
         ctx, state, n = self.ctx, self.state, self.ctx.selection.candidates
-        rounds, batches = math.ceil(math.log2(n)), math.ceil(len(ctx.data["train"]) / ctx.training.batch_size)
-        total = n * max(math.ceil(ctx.selection.emep_epochs * batches), 1)  # plain EMEP's steps
-        alive, masks, imp = list(range(n)), {c: self.build(c) for c in range(n)}, _imp(ctx, state)
+        rounds, total = math.ceil(math.log2(n)), n * max(math.ceil(ctx.selection.emep_epochs * ctx.epoch_steps()), 1)  # EMEP's
+        alive, masks, imp = list(range(n)), {c: self.build(c) for c in range(n)}, stage_imp(ctx, state)
         states = {c: state for c in alive}
         for r in self.bar(range(rounds), "halving"):
             steps, scored = max(total // (rounds * len(alive)), 1), []
@@ -194,5 +204,3 @@ class Halving(Strategy):
         state.restore(ctx.model, ctx.optimizer)
         win = next(r_["candidate"] for r_ in self.rows if r_["winner"])
         return masks[win], self.rows
-
-STRATEGIES = {s.name: s for s in (Emep, Full, Halving)} # `SelectionConfig.selection` -> its strategy
