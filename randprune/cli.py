@@ -9,11 +9,9 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 import pandas as pd
-from typing import Literal, get_args, get_origin, get_type_hints
 
 from .ablate import AblateConfig, copy_notebooks, run_batch
 from .analysis import run_report, side_by_side
-from .core import field_default
 from .data import DataConfig
 from .demo import DemoConfig, run_demo
 from .dist import is_main_process
@@ -23,56 +21,20 @@ from .export import export_pruned
 from .oneshot import OneshotConfig, OneshotRunConfig, oneshot
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune, prune_sections
 from .runs import read_metrics, resolved
+from .schema import settings
 from .sampling import SamplerConfig
 from .selection import SelectionConfig
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['LONG_DEFAULT', 'COMMANDS', 'TITLES', 'USAGE', 'add_config_args', 'given_flags', 'configs_from_args', 'report', 'main']
+__all__ = ['COMMANDS', 'TITLES', 'USAGE', 'add_config_args', 'given_flags', 'configs_from_args', 'report', 'main']
 
 # %% ../nbs/10_cli.ipynb #f8089edb
-def _bool(s:str) -> bool:
-    if s.lower() in ("1", "true", "yes", "y"): return True
-    if s.lower() in ("0", "false", "no", "n"): return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
-
-def _json(s:str):
-    try: return json.loads(s)
-    except ValueError as e:
-        example = '{"my-sampler": {"alpha": 0.5}}'
-        raise argparse.ArgumentTypeError(f"not JSON ({e}): e.g. '{example}', got {s!r}") from None
-
-def _field_help(cls) -> dict[str, str]:
-    "Field name -> its docment comment."
-    from fastcore.docments import docments
-    return {k: v for k, v in docments(cls).items() if v}
-
-LONG_DEFAULT = 60 # characters: a longer default is shown shortened in --help
-
-def _shown(default) -> str:
-    "A default as --help shows it: as is, or a long list as its first value and its length."
-    text = repr(default) if isinstance(default, str) else str(default)
-    if len(text) <= LONG_DEFAULT: return text
-    return f"[{default[0]!r}, ... {len(default)} in all]" if isinstance(default, (list, tuple)) and default else text[:LONG_DEFAULT] + "..."
-
 def add_config_args(parser:argparse.ArgumentParser, *classes, titles:dict|None=None):
     "Add a flag for every field of the dataclasses `classes` (names must not repeat), one group per class, titled by `titles`."
     for cls in classes:
-        hints, helps = get_type_hints(cls), _field_help(cls)
         group = parser.add_argument_group((titles or {}).get(cls, cls.__name__), (cls.__doc__ or "").split(";")[0])
-        for f in fields(cls):
-            default = field_default(f)
-            shown = f.metadata.get("shown") or _shown(default)
-            hint, kw = hints[f.name], dict(default=default, help=f"{helps.get(f.name, '')} (default: {shown})")
-            if "choices" in f.metadata: kw.update(choices=f.metadata["choices"]())  # from a registry: plug-ins included
-            elif get_origin(hint) is Literal: kw.update(choices=get_args(hint), type=type(get_args(hint)[0]))
-            elif hint is dict: kw.update(type=_json, metavar="JSON")
-            elif hint is bool: kw.update(type=_bool, metavar="BOOL")
-            elif hint is list or get_origin(hint) is list:
-                elem = get_args(hint)[0] if get_args(hint) else type(default[0]) if default else str
-                kw.update(nargs="*", type=elem)
-            else: kw.update(type=hint)
-            group.add_argument(f"--{f.name}", **kw)
+        for s in settings(cls): group.add_argument(f"--{s.name}", **s.flag())
 
 # %% ../nbs/10_cli.ipynb #ec39bdd9
 def given_flags(argv:list[str]) -> set[str]:

@@ -4,9 +4,8 @@
 
 # %% ../nbs/07_experiment.ipynb #9205e696
 from __future__ import annotations
-import difflib, time, types
+import difflib, time
 from dataclasses import dataclass, fields, replace
-from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 import pandas as pd
 from pathlib import Path
@@ -16,6 +15,7 @@ from .data import DataConfig
 from .distill import DistillConfig
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune
 from .runs import RunInUse
+from .schema import settings
 from .sampling import PAPER_STAGES, REFERENCE_RATIOS, SamplerConfig
 from .selection import SelectionConfig
 from .train import TrainConfig
@@ -76,34 +76,14 @@ def check_parameters(
     raise ValueError(f"unknown parameter{'s' * (len(bad) > 1)} {', '.join(hints)}; known parameters: {', '.join(known)}")
 
 # %% ../nbs/07_experiment.ipynb #92f3b494
-def _fits(value, hint, default) -> bool:
-    "Whether `value` is of type `hint` (a list: its elements of the default's element type; an int is a float)."
-    number = lambda v, t: isinstance(v, t) and not isinstance(v, bool)
-    if get_origin(hint) is Literal: return True  # the config names the choices (`check_choice`)
-    if get_origin(hint) in (Union, types.UnionType): return any(_fits(value, h, default) for h in get_args(hint))
-    if hint is type(None): return value is None
-    if hint is bool: return isinstance(value, bool)
-    if hint is int: return number(value, int)
-    if hint is float: return number(value, (int, float))
-    if hint is str: return isinstance(value, str)
-    if hint is dict: return isinstance(value, dict)
-    if hint is list or get_origin(hint) is list:
-        elem = type(default[0]) if default else None
-        return isinstance(value, (list, tuple)) and (elem is None or all(_fits(v, elem, None) for v in value))
-    return True
-
 def check_types(
     params:dict, # name -> value (known names)
     configs:tuple=EXPERIMENT_CONFIGS, # config dataclasses
 ):
     "Refuse a parameter whose value is not of its field's type (before any run starts), naming it and the type."
-    defaults = parameter_defaults(configs)
-    for cls in configs:
-        hints = get_type_hints(cls)
-        for f in fields(cls):
-            if f.name in params and not _fits(params[f.name], hints[f.name], defaults[f.name]):
-                want = getattr(hints[f.name], "__name__", None) or str(hints[f.name]).replace("typing.", "")
-                raise ValueError(f"parameter {f.name}: {params[f.name]!r} is not of type {want} (default: {defaults[f.name]!r})")
+    for s in (s for cls in configs for s in settings(cls)):
+        if s.name in params and not s.fits(params[s.name]):
+            raise ValueError(f"parameter {s.name}: {params[s.name]!r} is not of type {s.type_name} (default: {s.default!r})")
 
 # %% ../nbs/07_experiment.ipynb #b7600a62
 def _comment(doc:str) -> str:
@@ -114,12 +94,10 @@ def parameters_source(
     configs:tuple=EXPERIMENT_CONFIGS, # config dataclasses
 ) -> str:
     "The parameters cell of the experiment notebook: every field = its default, with its docment."
-    from fastcore.docments import docments
-    lines, defaults = [], parameter_defaults(configs)
+    lines = []
     for cls in configs:
-        docs = docments(cls)
         lines.append(f"# {cls.__name__}")
-        lines += [f"{f.name} = {defaults[f.name]!r} # {_comment(docs.get(f.name) or '')}" for f in fields(cls)]
+        lines += [f"{s.name} = {s.default!r} # {_comment(s.help)}" for s in settings(cls)]
     lines += ["# the names set explicitly: a list, from `randprune ablate`; None means those that differ from their defaults",
               "_explicit = None"]
     return "\n".join(lines)

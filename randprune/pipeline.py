@@ -81,6 +81,9 @@ def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig,
                    distill:DistillConfig, run:PruneConfig) -> dict:
     "The configs a pruning run uses, by section name: the sampler's where it has settings, selection only for MCSS."
     used, drawn = dict(data=data, train=training), selection.candidate_sampler if run.method == "mcss" else run.method
+    if run.method == "mcss" and sampler.ratio != SamplerConfig.ratio:  # it would be replaced by each candidate's
+        raise ValueError(f"ratio={sampler.ratio} is the ensemble sampler's r for --method ensemble: MCSS draws each "
+                         "candidate with one of --ratios (e.g. --ratios 5e-5 1e-4)")
     if drawn in SAMPLERS:
         make_sampler(drawn, sampler)  # its settings checked before anything runs
         if SAMPLERS.get(drawn).Settings is not None or run.method == "mcss": used["sampler"] = sampler
