@@ -32,7 +32,7 @@ from randprune.models import load_model, load_tokenizer
 from randprune.pipeline import FinetuneConfig, finetune
 from randprune.sampling import SamplerConfig
 from randprune.selection import SelectionConfig, SelectionContext, StageState, evaluate_candidate, stage_candidate
-from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, scores
+from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, task_metrics
 
 SCORES = ("zero_step", "progressive", "metric", "loss")  # what each candidate is scored by (the EMEP ones at each length)
 BOOTSTRAP = 2000 # resamples of the candidates for the correlations' intervals
@@ -89,7 +89,7 @@ def scored(ctx, state, c:int, score:str, steps:int) -> dict:
     out = {score: row["score"], "seconds": row["seconds"]}
     if score == "loss":  # the same run's last evaluation also gives the metric (score_last=1: exactly what `metric` scores)
         logits = torch.tensor(row["units"]["logits"])
-        out["metric"] = scores(ctx.task, logits, torch.tensor(ctx.data["validation"]["labels"]))["accuracy"]
+        out["metric"] = task_metrics(ctx.task, logits, torch.tensor(ctx.data["validation"]["labels"]))["accuracy"]
     return out
 
 

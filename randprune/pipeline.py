@@ -23,7 +23,7 @@ from .models import check_model_folder, check_pair, load_model, load_tokenizer
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState
 from .strategies import select_masks
-from .train import Loss, Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
+from .train import Objective, TrainConfig, TrainingLoss, evaluate, make_loader, make_optimizer, train
 
 # %% auto #0
 __all__ = ['Recipe', 'LastSchedule', 'prune_methods', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step',
@@ -60,7 +60,7 @@ class PruneConfig:
     warmup_epochs:float = 1. # dense distillation before the first stage (0 = none)
     stage_epochs:float = 1. # training after each pruning step (with `early_stopping`: at most)
     last_stage_schedule:LastSchedule = "same" # the last stage's schedule: "same" as `schedule`, or "linear" / "constant"
-    loss:Loss = "kd" # "kd" (distil from the teacher) or "ce"
+    loss:TrainingLoss = "kd" # "kd" (distil from the teacher) or "ce"
     targets:list = field(default_factory=lambda: list(BERT_TARGETS), metadata=dict(shown="core.BERT_TARGETS: every encoder layer's query, key, value, attention-output, intermediate and output weights")) # prunable parameters (names or regexes)
     ignore:list = field(default_factory=list) # parameters never pruned (names or regexes)
     recipe:Recipe = "custom" # "paper": the official scripts' settings for every field left at its default

@@ -26,7 +26,7 @@ class Score:
         raise NotImplementedError
 
     def value(self, row:dict, task) -> float:
-        "The number this score takes from one evaluation (a history row, or `train.scores`' metrics): its `key`'s field."
+        "The number this score takes from one evaluation (a history row, or `train.task_metrics`): its `key`'s field."
         return row[self.key(task)]  # a score that combines several fields overrides this
 
     def trainer_key(self, args) -> tuple[str, float]:

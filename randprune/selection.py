@@ -15,7 +15,7 @@ from accelerate.utils import send_to_device
 from .core import MaskSet, apply_masks, as_generator, check_choice, check_settings_finite, derive_seed, kept_difference
 from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, randomized_samplers, sample_masks
 from .scores import RULES, SCORES
-from .train import Objective, TrainConfig, TrainResult, make_loader, scores, train
+from .train import Objective, TrainConfig, TrainResult, make_loader, task_metrics, train
 
 # %% auto #0
 __all__ = ['Randomness', 'Parallel', 'CandidateSeeds', 'selection_modes', 'selection_mode', 'SelectionConfig', 'candidate_masks',
@@ -209,7 +209,7 @@ def _measure(ctx:SelectionContext, units:dict) -> tuple[int, callable]:
         v = torch.tensor(units["values"])
         return len(v), lambda i: sign * float(v[i].mean())
     logits, labels, value = torch.tensor(units["logits"]), torch.tensor(ctx.data["validation"]["labels"]), _value(ctx)
-    return len(logits), lambda i: sign * value(scores(ctx.task, logits[i], labels[i]))
+    return len(logits), lambda i: sign * value(task_metrics(ctx.task, logits[i], labels[i]))
 
 def paired_noise(
     ctx:SelectionContext, # the task, validation labels, score and `noise_resamples`

@@ -25,13 +25,14 @@ from .machine import resolve_precision
 
 
 # %% auto #0
-__all__ = ['Schedule', 'Precision', 'Loss', 'EvalPrecision', 'TrainConfig', 'make_optimizer', 'make_scheduler', 'make_loader',
-           'predict', 'scores', 'evaluate', 'bootstrap_std', 'Objective', 'Evaluator', 'TrainResult', 'train']
+__all__ = ['Schedule', 'Precision', 'TrainingLoss', 'EvalPrecision', 'TrainConfig', 'make_optimizer', 'make_scheduler',
+           'make_loader', 'predict', 'task_metrics', 'evaluate', 'bootstrap_std', 'Objective', 'Evaluator',
+           'TrainResult', 'train']
 
 # %% ../nbs/04_train.ipynb #35881217
 Schedule = Literal["linear", "constant"]
 Precision = Literal["no", "fp16", "bf16", "auto"]
-Loss = Literal["ce", "kd"]
+TrainingLoss = Literal["ce", "kd"]
 EvalPrecision = Literal["same", "fp32"]
 
 @dataclass
@@ -116,7 +117,7 @@ def predict(model:nn.Module, loader:DataLoader, device=None, cast:Callable=conte
     model.train(was_training)
     return torch.cat(preds), torch.cat(labels)
 
-def scores(task:Task, logits:torch.Tensor, labels:torch.Tensor) -> dict[str, float]:
+def task_metrics(task:Task, logits:torch.Tensor, labels:torch.Tensor) -> dict[str, float]:
     "The task's metrics and the loss (`eval_loss`: cross-entropy, or MSE for regression) of `logits`."
     if task.labels is None: p, loss = logits.squeeze(-1), F.mse_loss(logits.squeeze(-1), labels.float())
     else: p, loss = logits, F.cross_entropy(logits, labels)
@@ -124,7 +125,7 @@ def scores(task:Task, logits:torch.Tensor, labels:torch.Tensor) -> dict[str, flo
 
 def evaluate(model:nn.Module, loader:DataLoader, task:Task, device=None) -> dict[str, float]:
     "The task's metrics of `model` on `loader`, and its loss there (`eval_loss`)."
-    return scores(task, *predict(model, loader, device))
+    return task_metrics(task, *predict(model, loader, device))
 
 # %% ../nbs/04_train.ipynb #db449a85
 def bootstrap_std(
@@ -138,16 +139,16 @@ def bootstrap_std(
     "Standard deviation of `key` over bootstrap resamples of the examples: the score's noise from the split's size."
     g = as_generator(seed)
     idx = [torch.randint(len(labels), (len(labels),), generator=g) for _ in range(resamples)]
-    return float(np.std([scores(task, logits[i], labels[i])[key] for i in idx], ddof=1))
+    return float(np.std([task_metrics(task, logits[i], labels[i])[key] for i in idx], ddof=1))
 
 # %% ../nbs/04_train.ipynb #8ea249d6
 class Objective:
     "The training loss: the model's own (\"ce\") or distillation from `teacher` (\"kd\")."
     def __init__(self,
-                 loss:Loss="ce", # "ce": the model's own loss; "kd": distillation from `teacher`
+                 loss:TrainingLoss="ce", # "ce": the model's own loss; "kd": distillation from `teacher`
                  teacher:nn.Module|None=None, # the dense teacher for "kd"
                  distill:DistillConfig=DistillConfig()): # distillation weights
-        check_choice("loss", loss, Loss)
+        check_choice("loss", loss, TrainingLoss)
         if loss == "kd" and teacher is None: raise ValueError('loss="kd" needs a teacher')
         self.loss, self.teacher, self.distill = loss, teacher, distill
 
@@ -191,7 +192,7 @@ class Evaluator:
         self.losses.append(loss); self.steps.append(loss)
         if not self.due(step, steps): return None
         if self.loader is not None: self.last = predict(model, self.loader, device, self.cast)
-        metrics = scores(self.task, *self.last) if self.loader is not None else {}
+        metrics = task_metrics(self.task, *self.last) if self.loader is not None else {}
         row = dict(step=step, loss=float(np.mean(self.losses)), lr=lr, **metrics, **self.extra)
         self.losses = []
         self.history.append(row)
