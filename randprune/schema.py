@@ -107,6 +107,7 @@ def settings(
     out = []
     for f in fields(cls):
         default = field_default(f)
-        out.append(Setting(f.name, hints[f.name], default, helps.get(f.name) or "", f.metadata.get("choices"),
+        text = " ".join((helps.get(f.name) or "").split())  # a comment may run over the lines above the field
+        out.append(Setting(f.name, hints[f.name], default, text, f.metadata.get("choices"),
                            f.metadata.get("shown") or shown(default)))
     return out
