@@ -15,6 +15,7 @@ from transformers import TrainerCallback
 from .core import (BERT_TARGETS, MaskSet, apply_masks, check_settings_finite, derive_seed, load_masks,
                             mask_optimizer_state, prunable_parameters, save_masks)
 from .dist import masks_digest
+from .methods import callback_methods, method
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
 from .scores import SCORES
 from .selection import (SelectionConfig, SelectionContext, StageState, candidate_masks, candidate_row, emep_training,
@@ -23,14 +24,9 @@ from .strategies import SELECTIONS, select_masks
 from .train import TrainConfig, make_scheduler
 
 # %% auto #0
-__all__ = ['MASK_FILE', 'DIGEST_KEY', 'IGNORED', 'callback_methods', 'CallbackConfig', 'TrainerEvaluation', 'TrainerMCSS',
-           'RandPruneCallback']
+__all__ = ['MASK_FILE', 'DIGEST_KEY', 'IGNORED', 'CallbackConfig', 'TrainerEvaluation', 'TrainerMCSS', 'RandPruneCallback']
 
 # %% ../nbs/12_callback.ipynb #01203173
-def callback_methods() -> tuple[str, ...]:
-    "What the callback's `method` may be: every registered sampler (`sampling.SAMPLERS`), or `mcss`."
-    return (*SAMPLERS.names(), "mcss")
-
 MASK_FILE = "randprune_masks.safetensors" # the masks, in each Trainer checkpoint folder
 
 @dataclass
@@ -83,16 +79,16 @@ def _checked(config, sampler, selection) -> tuple:
         if not isinstance(value, cls):
             raise TypeError(f"RandPruneCallback({name}=...) takes a {cls.__name__}, got a {type(value).__name__}: "
                             f"use {cls.__name__}(**settings)")
-    reads_sampler = config.method == "mcss" or SAMPLERS.get(config.method).Settings is not None
+    selects = method(config.method).selects
+    reads_sampler = selects or SAMPLERS.get(method(config.method).drawn(selection)).Settings is not None
     unused = [] if reads_sampler or sampler == SamplerConfig() else ["sampler"]
     default = SelectionConfig()
-    if config.method != "mcss" and selection != default: unused.append("selection")
-    if config.method == "mcss":
-        unused += [f"selection.{f}" for f in IGNORED if getattr(selection, f) != getattr(default, f)]
-    if config.method == "mcss" and selection.rule == "margin":
+    if not selects and selection != default: unused.append("selection")
+    if selects: unused += [f"selection.{f}" for f in IGNORED if getattr(selection, f) != getattr(default, f)]
+    if selects and selection.rule == "margin":
         raise ValueError("rule='margin' needs each candidate's paired noise, which the Trainer callback does not "
                          "measure: use rule='best', or `randprune prune`")
-    if config.method == "mcss" and selection.trains_winner:
+    if selects and selection.trains_winner:
         raise ValueError(f"selection={selection.selection!r} trains the winner for the whole stage, which the Trainer "
                          "does itself: use a mode that scores candidates ('emep', 'halving'), or `randprune prune`")
     if unused: raise ValueError(f"method {config.method!r} does not use {', '.join(unused)}: leave it out, or choose a "
@@ -238,7 +234,7 @@ class RandPruneCallback(TrainerCallback):
 
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
         c = self.config
-        if c.method == "mcss":
+        if method(c.method).selects:
             if self.mcss is None:
                 raise ValueError("method 'mcss' trains and evaluates candidates with the Trainer: add the callback "
                                  "with `callback.attach(trainer)` (not `callbacks=[...]`)")
@@ -258,10 +254,11 @@ class RandPruneCallback(TrainerCallback):
 
     def _next_masks(self, stage:int):
         "The masks of `stage`, sampled (or selected by MCSS) within the current ones from the current weights."
-        c, sparsity = self.config, self.config.stages[stage - 1]
-        if c.method != "mcss":
+        c, sparsity, m = self.config, self.config.stages[stage - 1], method(self.config.method)
+        if not m.selects:
             seed = derive_seed(c.seed, "masks", stage)
-            return sample_masks(self.params, sparsity, self.masks, c.method, self.sampler, seed=seed), None
+            drawn = m.drawn(self.selection)
+            return sample_masks(self.params, sparsity, self.masks, drawn, self.sampler, seed=seed), None
         win = 0  # one candidate: nothing to score
         if self.selection.candidates > 1:
             win = self.mcss.choose(stage, sparsity, self.masks, self.params, self.sampler, c.seed)

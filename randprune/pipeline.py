@@ -20,20 +20,17 @@ from .data import DataConfig, get_task, load_glue, task_folder, tokenize
 from .distill import DistillConfig
 from .runs import finished_run, resolved, resume, save_checkpoint, save_final, start_run, unlock_run
 from .models import check_model_folder, check_pair, load_model, load_tokenizer
+from .methods import method, prune_methods
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState
 from .strategies import select_masks
 from .train import Objective, TrainConfig, TrainingLoss, evaluate, make_loader, make_optimizer, train
 
 # %% auto #0
-__all__ = ['Recipe', 'LastSchedule', 'prune_methods', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step',
-           'gmp_sparsities', 'plan', 'prune', 'majority_rate']
+__all__ = ['Recipe', 'LastSchedule', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step', 'plan', 'prune',
+           'majority_rate']
 
 # %% ../nbs/06_pipeline.ipynb #d05411d4
-def prune_methods() -> tuple[str, ...]:
-    "What `method` may be: every registered sampler (one mask per stage: `SAMPLERS`), `mcss` (selected), `gmp`."
-    return (*SAMPLERS.names(), "mcss", "gmp")
-
 Recipe = Literal["custom", "paper"]
 
 LastSchedule = Literal["same", "linear", "constant"]
@@ -89,14 +86,15 @@ class PruneConfig:
 def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig,
                    distill:DistillConfig, run:PruneConfig) -> dict:
     "The configs a pruning run uses, by section name: the sampler's where it has settings, selection only for MCSS."
-    used, drawn = dict(data=data, train=training), selection.candidate_sampler if run.method == "mcss" else run.method
-    if run.method == "mcss" and sampler.ratio != SamplerConfig.ratio:  # it would be replaced by each candidate's
+    m = method(run.method)
+    used, drawn = dict(data=data, train=training), m.drawn(selection)
+    if m.selects and sampler.ratio != SamplerConfig.ratio:  # it would be replaced by each candidate's
         raise ValueError(f"ratio={sampler.ratio} is the ensemble sampler's r for --method ensemble: MCSS draws each "
                          "candidate with one of --ratios (e.g. --ratios 5e-5 1e-4)")
     if drawn in SAMPLERS:
         make_sampler(drawn, sampler)  # its settings checked before anything runs
-        if SAMPLERS.get(drawn).Settings is not None or run.method == "mcss": used["sampler"] = sampler
-    if run.method == "mcss": used["selection"] = selection
+        if SAMPLERS.get(drawn).Settings is not None or m.selects: used["sampler"] = sampler
+    if m.selects: used["selection"] = selection
     return dict(used, distill=distill, prune=run)
 
 # %% ../nbs/06_pipeline.ipynb #4aeaaef6
@@ -141,20 +139,11 @@ class Step:
     epochs:float # training after pruning
     last:bool = False # the run's last pruning step
 
-def gmp_sparsities(
-    final:float, # the sparsity reached at the last pruning step
-    prunings:int, # equally spaced pruning steps, starting from dense
-) -> list[float]:
-    "Zhu & Gupta's (2017) cubic schedule: the sparsity after each pruning step, s_k = final * (1 - (1 - k/prunings)^3)."
-    return [final * (1 - (1 - k / prunings) ** 3) for k in range(1, prunings + 1)]
-
 def plan(run:PruneConfig) -> list[Step]:
     "The steps of `run`: the warm-up (if any), then one per stage (gmp: one per pruning, in the stages' training)."
-    if run.method == "gmp":
-        stages = gmp_sparsities(run.stages[-1], run.gmp_prunings)
-        epochs = len(run.stages) * run.stage_epochs / run.gmp_prunings
-    else: stages, epochs = run.stages, run.stage_epochs
-    name = "prune" if run.method == "gmp" else "stage"
+    m = method(run.method)
+    stages, epochs = m.sparsities(run)
+    name = m.step_name
     steps = [("warmup", 0, None, run.warmup_epochs)] * (run.warmup_epochs > 0) + [
         (f"{name} {k}", k, s, epochs, k == len(stages)) for k, s in enumerate(stages, 1)]
     return [Step(i, *s) for i, s in enumerate(steps)]
@@ -162,10 +151,10 @@ def plan(run:PruneConfig) -> list[Step]:
 # %% ../nbs/06_pipeline.ipynb #a4b58e6a
 def _stage_masks(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path, progress:bool) -> tuple:
     "The step's masks (sampled by `run.method`, or selected among MCSS candidates) and the candidates' rows."
-    if run.method != "mcss":
+    m = method(run.method)
+    if not m.selects:
         seed = derive_seed(ctx.training.seed, "masks", step.stage)
-        method = "deterministic" if run.method == "gmp" else run.method  # gmp: magnitude pruning, gradually
-        return sample_masks(ctx.params, step.sparsity, masks, method, ctx.sampler, seed=seed), None
+        return sample_masks(ctx.params, step.sparsity, masks, m.drawn(ctx.selection), ctx.sampler, seed=seed), None
     state = StageState.capture(step.stage, step.sparsity, masks, ctx.model, ctx.optimizer)
     return select_masks(ctx, state, step.epochs, log=out/"selection.jsonl", progress=progress)
 
@@ -175,7 +164,7 @@ def _run_step(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path,
     if step.sparsity is not None:
         masks, candidates = _stage_masks(ctx, run, step, masks, out, progress)
         apply_masks(ctx.model, masks)
-        if run.method == "mcss" and ctx.selection.trains_winner:  # the winner was trained for the stage already
+        if method(run.method).selects and ctx.selection.trains_winner:  # the winner was trained for the stage already
             return masks, candidates, next(c["best"] for c in candidates if c["winner"])
     last = step.last and run.last_stage_schedule != "same"
     training = replace(ctx.training, schedule=run.last_stage_schedule) if last else ctx.training
