@@ -31,8 +31,8 @@ from randprune.machine import machine_info, resolve_precision
 from randprune.models import load_model, load_tokenizer
 from randprune.pipeline import FinetuneConfig, finetune
 from randprune.sampling import SamplerConfig
-from randprune.selection import SelectionConfig, SelectionContext, StageState, _candidate, evaluate_candidate
-from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, scores
+from randprune.selection import SelectionConfig, SelectionContext, StageState, evaluate_candidate, stage_candidate
+from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, task_metrics
 
 SCORES = ("zero_step", "progressive", "metric", "loss")  # what each candidate is scored by (the EMEP ones at each length)
 BOOTSTRAP = 2000 # resamples of the candidates for the correlations' intervals
@@ -89,7 +89,7 @@ def scored(ctx, state, c:int, score:str, steps:int) -> dict:
     out = {score: row["score"], "seconds": row["seconds"]}
     if score == "loss":  # the same run's last evaluation also gives the metric (score_last=1: exactly what `metric` scores)
         logits = torch.tensor(row["units"]["logits"])
-        out["metric"] = scores(ctx.task, logits, torch.tensor(ctx.data["validation"]["labels"]))["accuracy"]
+        out["metric"] = task_metrics(ctx.task, logits, torch.tensor(ctx.data["validation"]["labels"]))["accuracy"]
     return out
 
 
@@ -128,7 +128,7 @@ def run(a) -> list[dict]:
             append_jsonl(rows_file, row := candidate_row(a, ctx, state, c, dev))
             done[(k, c)] = row
             print(f"stage {k} candidate {c}: dev {row['dev_accuracy']:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
-        masks = _candidate(ctx, state, 0)  # the next stage starts from IMP's mask, trained for the stage (common seeds)
+        masks = stage_candidate(ctx, state, 0)  # the next stage starts from IMP's mask, trained for the stage (common seeds)
         evaluate_candidate(ctx, state, 0, 1., training=ctx.training, masks=masks, restore=False)
         apply_masks(ctx.model, masks)
     return [done[k] for k in sorted(done)]

@@ -4,9 +4,8 @@
 
 # %% ../nbs/07_experiment.ipynb #9205e696
 from __future__ import annotations
-import difflib, time, types
+import difflib, time
 from dataclasses import dataclass, fields, replace
-from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 import pandas as pd
 from pathlib import Path
@@ -16,6 +15,7 @@ from .data import DataConfig
 from .distill import DistillConfig
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune
 from .runs import RunInUse
+from .schema import settings
 from .sampling import PAPER_STAGES, REFERENCE_RATIOS, SamplerConfig
 from .selection import SelectionConfig
 from .train import TrainConfig
@@ -29,14 +29,16 @@ __all__ = ['EXPERIMENT_CONFIGS', 'SMALL_TASKS_VALIDATION', 'LARGE_TASKS', 'RECIP
 # %% ../nbs/07_experiment.ipynb #66ed395e
 @dataclass
 class TeacherConfig:
-    "The dense teacher of a run without `teacher`: fine-tuned once into `teacher_out`, then shared; fields are parameters."
+    "The dense teacher of a run without `teacher`: fine-tuned once into `teacher_out`, then shared."
     model:str = FinetuneConfig.model # pretrained model: a folder or a hub id ("" = the bundled MiniLM-L6)
     teacher_out:str = "" # the teacher's run folder ("" = OUT/teacher); runs naming the same folder share it
     teacher_epochs:float = FinetuneConfig.epochs # fine-tuning passes over the training split
     teacher_lr:float = TrainConfig.lr # fine-tuning peak learning rate
     teacher_seed:int = TrainConfig.seed # fine-tuning seed (not the run's `seed`, so that seeds share one teacher)
 
-    def __post_init__(self): self.finetune_config("x"); self.training(TrainConfig())  # validated by the configs they make
+    def __post_init__(self):  # validated by the configs they make
+        self.finetune_config("x")
+        self.training(TrainConfig())
 
     def finetune_config(self, out:str|Path) -> FinetuneConfig:
         "The teacher's fine-tuning run into `out`."
@@ -46,7 +48,8 @@ class TeacherConfig:
         "The run's training settings with the teacher's learning rate and seed."
         return replace(run, lr=self.teacher_lr, seed=self.teacher_seed)
 
-EXPERIMENT_CONFIGS = (DataConfig, TrainConfig, SamplerConfig, SelectionConfig, DistillConfig, PruneConfig, TeacherConfig)
+EXPERIMENT_CONFIGS = (DataConfig, TrainConfig, SamplerConfig, SelectionConfig, DistillConfig, PruneConfig,
+                      TeacherConfig)
 
 # %% ../nbs/07_experiment.ipynb #52800821
 def parameter_names(
@@ -72,38 +75,21 @@ def check_parameters(
     known = parameter_names() if known is None else known
     bad = [k for k in params if k not in known]
     if not bad: return check_types(params)
-    hints = [f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, known, 1)) else "") for k in bad]
-    raise ValueError(f"unknown parameter{'s' * (len(bad) > 1)} {', '.join(hints)}; known parameters: {', '.join(known)}")
+    near = lambda k: f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, known, 1)) else ""
+    hints = [f"{k!r}{near(k)}" for k in bad]
+    raise ValueError(f"unknown parameter{'s' * (len(bad) > 1)} {', '.join(hints)}; known parameters: "
+                     f"{', '.join(known)}")
 
 # %% ../nbs/07_experiment.ipynb #92f3b494
-def _fits(value, hint, default) -> bool:
-    "Whether `value` is of type `hint` (a list: its elements of the default's element type; an int is a float)."
-    number = lambda v, t: isinstance(v, t) and not isinstance(v, bool)
-    if get_origin(hint) is Literal: return True  # the config names the choices (`check_choice`)
-    if get_origin(hint) in (Union, types.UnionType): return any(_fits(value, h, default) for h in get_args(hint))
-    if hint is type(None): return value is None
-    if hint is bool: return isinstance(value, bool)
-    if hint is int: return number(value, int)
-    if hint is float: return number(value, (int, float))
-    if hint is str: return isinstance(value, str)
-    if hint is dict: return isinstance(value, dict)
-    if hint is list or get_origin(hint) is list:
-        elem = type(default[0]) if default else None
-        return isinstance(value, (list, tuple)) and (elem is None or all(_fits(v, elem, None) for v in value))
-    return True
-
 def check_types(
     params:dict, # name -> value (known names)
     configs:tuple=EXPERIMENT_CONFIGS, # config dataclasses
 ):
     "Refuse a parameter whose value is not of its field's type (before any run starts), naming it and the type."
-    defaults = parameter_defaults(configs)
-    for cls in configs:
-        hints = get_type_hints(cls)
-        for f in fields(cls):
-            if f.name in params and not _fits(params[f.name], hints[f.name], defaults[f.name]):
-                want = getattr(hints[f.name], "__name__", None) or str(hints[f.name]).replace("typing.", "")
-                raise ValueError(f"parameter {f.name}: {params[f.name]!r} is not of type {want} (default: {defaults[f.name]!r})")
+    for s in (s for cls in configs for s in settings(cls)):
+        if s.name in params and not s.fits(params[s.name]):
+            raise ValueError(f"parameter {s.name}: {params[s.name]!r} is not of type {s.type_name} "
+                             f"(default: {s.default!r})")
 
 # %% ../nbs/07_experiment.ipynb #b7600a62
 def _comment(doc:str) -> str:
@@ -114,13 +100,12 @@ def parameters_source(
     configs:tuple=EXPERIMENT_CONFIGS, # config dataclasses
 ) -> str:
     "The parameters cell of the experiment notebook: every field = its default, with its docment."
-    from fastcore.docments import docments
-    lines, defaults = [], parameter_defaults(configs)
+    lines = []
     for cls in configs:
-        docs = docments(cls)
         lines.append(f"# {cls.__name__}")
-        lines += [f"{f.name} = {defaults[f.name]!r} # {_comment(docs.get(f.name) or '')}" for f in fields(cls)]
-    lines += ["# the names set explicitly: a list, from `randprune ablate`; None means those that differ from their defaults",
+        lines += [f"{s.name} = {s.default!r} # {_comment(s.help)}" for s in settings(cls)]
+    lines += ["# the names set explicitly: a list, from `randprune ablate`; None means those that differ from their "
+              "defaults",
               "_explicit = None"]
     return "\n".join(lines)
 
@@ -133,13 +118,15 @@ def paper_recipe(
 ) -> dict:
     "The official scripts' settings for `task`, as parameter -> value."
     return dict(
-        batch_size=64, lr=5e-5, weight_decay=0., adam_eps=1e-6, max_grad_norm=0., warmup_ratio=.1, schedule="constant", eval_every=50,
-        early_stopping=100, mixed_precision="auto", method="mcss", stages=list(PAPER_STAGES), warmup_epochs=1., stage_epochs=10.,
-        last_stage_schedule="linear", loss="kd", candidates=8, include_imp=True, ratios=list(REFERENCE_RATIOS), selection="emep", emep_epochs=1.,
-        emep_lr=2e-4, emep_warmup_ratio=.1, emep_eval_every=50, score_last=10, score="metric", tie_break="random", power=5.,
+        batch_size=64, lr=5e-5, weight_decay=0., adam_eps=1e-6, max_grad_norm=0., warmup_ratio=.1, schedule="constant",
+        eval_every=50, early_stopping=100, mixed_precision="auto", method="mcss", stages=list(PAPER_STAGES),
+        warmup_epochs=1., stage_epochs=10., last_stage_schedule="linear", loss="kd", candidates=8, include_imp=True,
+        ratios=list(REFERENCE_RATIOS), selection="emep", emep_epochs=1., emep_lr=2e-4, emep_warmup_ratio=.1,
+        emep_eval_every=50, score_last=10, score="metric", tie_break="random", power=5.,
         attention_weight=1., hidden_weight=1., logit_weight=1., temperature=1., logit_mean="all",
         max_seq_length=64 if task in ("sst2", "cola") else 128,
-        validation_dev_multiple=1. if task in LARGE_TASKS else float(SMALL_TASKS_VALIDATION), validation_max_fraction=.1)
+        validation_dev_multiple=1. if task in LARGE_TASKS else float(SMALL_TASKS_VALIDATION),
+        validation_max_fraction=.1)
 
 RECIPES = dict(paper=paper_recipe) # recipe name -> settings for a task
 
@@ -150,28 +137,38 @@ def with_recipe(
     "`params` with the recipe's value for every parameter not given explicitly."
     name = params.get("recipe", PruneConfig.recipe)
     if name not in RECIPES: return params
-    return {**params, **{k: v for k, v in RECIPES[name](params.get("task", DataConfig.task)).items() if k not in explicit}}
+    recipe = RECIPES[name](params.get("task", DataConfig.task))
+    return {**params, **{k: v for k, v in recipe.items() if k not in explicit}}
 
 # %% ../nbs/07_experiment.ipynb #a28528fe
-RECIPE_SOURCES = dict(batch_size="sh", lr="sh", weight_decay="args (default 0)", adam_eps="py (transformers' AdamW, eps 1e-6)", max_grad_norm="our reading of the training loop", warmup_ratio="py (10%)",
-    schedule="sh (constant_with_warmup)", eval_every="sh (eval_step 50)", early_stopping="utils_randomness.py (patience 100)",
-    mixed_precision="py (fp16=True)", method="py", stages="py", warmup_epochs="py (1 dense epoch)", stage_epochs="sh (10 epochs)",
-    last_stage_schedule="py (linear in the last stage)", loss="sh (--kd)", candidates="sh (8 + 8)",
-    include_imp="ours: IMP's mask is candidate 0, so selection never scores below IMP (official: 8 randomized; --include_imp false)",
+RECIPE_SOURCES = dict( # where each paper setting comes from
+    batch_size="sh", lr="sh", weight_decay="args (default 0)", adam_eps="py (transformers' AdamW, eps 1e-6)",
+    max_grad_norm="our reading of the training loop", warmup_ratio="py (10%)",
+    schedule="sh (constant_with_warmup)", eval_every="sh (eval_step 50)",
+    early_stopping="utils_randomness.py (patience 100)",
+    mixed_precision="py (fp16=True)", method="py", stages="py", warmup_epochs="py (1 dense epoch)",
+    stage_epochs="sh (10 epochs)", last_stage_schedule="py (linear in the last stage)", loss="sh (--kd)",
+    candidates="sh (8 + 8)",
+    include_imp="ours: IMP's mask is candidate 0, so selection never scores below IMP (official: 8 randomized; "
+                "--include_imp false)",
     ratios="py", selection="py",
-    emep_epochs="py (1 epoch)", emep_lr="py (2e-4)", emep_warmup_ratio="py", emep_eval_every="sh", score_last="py (quickcheck)",
+    emep_epochs="py (1 epoch)", emep_lr="py (2e-4)", emep_warmup_ratio="py", emep_eval_every="sh",
+    score_last="py (quickcheck)",
     score="py", tie_break="py (topk of counts)", power="utils_randomness.py", attention_weight="py", hidden_weight="py",
     logit_weight="py", temperature="args", logit_mean="py (TinyBERT soft CE)", max_seq_length="py (per task)",
     validation_dev_multiple="py (train_test_split)",
-    validation_max_fraction="ours: at most 10% of train, carved before any subsetting (20x dev exceeds a small task's train)",
-) # where each paper setting comes from
+    validation_max_fraction="ours: at most 10% of train, carved before any subsetting (20x dev exceeds a small task's "
+                            "train)",
+)
 
 def recipe_table(
     task:str="mrpc", # the task whose recipe is shown
 ) -> pd.DataFrame:
     "Each setting of the paper recipe: its value, randprune's default, and where it comes from."
     defaults = parameter_defaults()
-    return pd.DataFrame([dict(setting=k, paper=v, default=defaults[k], source=RECIPE_SOURCES[k]) for k, v in paper_recipe(task).items()])
+    recipe = paper_recipe(task)
+    row = lambda k, v: dict(setting=k, paper=v, default=defaults[k], source=RECIPE_SOURCES[k])
+    return pd.DataFrame([row(k, v) for k, v in recipe.items()])
 
 # %% ../nbs/07_experiment.ipynb #e7f230c0
 def fill_templates(
@@ -215,5 +212,7 @@ def run_experiment(
 ) -> dict:
     "Fine-tune the teacher if `params` names none, then prune; the pruning run's metrics."
     data, training, sampler, selection, distill, run, teacher = experiment_configs(params)
-    if not params.get("teacher"): _shared_teacher(data, teacher.training(training), teacher.finetune_config(teacher_run(fill_templates(params))), progress)
+    if not params.get("teacher"):
+        folder = teacher_run(fill_templates(params))
+        _shared_teacher(data, teacher.training(training), teacher.finetune_config(folder), progress)
     return prune(data, training, sampler, selection, distill, run, progress)

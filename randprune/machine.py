@@ -11,24 +11,27 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['FLAGS', 'PROBE_SIZE', 'PROBE_REPEATS', 'FAST_BF16', 'NATIVE_BF16', 'cpu_flags', 'cpu_model', 'bf16_speedup',
-           'resolve_precision', 'machine_info']
+__all__ = ['FLAGS', 'CPUINFO', 'PROBE_SIZE', 'PROBE_REPEATS', 'FAST_BF16', 'NATIVE_BF16', 'cpu_flags', 'cpu_model',
+           'bf16_speedup', 'resolve_precision', 'machine_info']
 
 # %% ../nbs/00c_machine.ipynb #974a780c
 FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") # the CPU flags recorded with every run
 
-def _cpuinfo(key:str) -> str:
-    "The first `key : value` of /proc/cpuinfo ('' where there is none)."
-    try: return next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith(key)), "")
+CPUINFO = Path("/proc/cpuinfo") # where Linux describes the processors
+
+def _cpuinfo(key:str, path:Path) -> str:
+    "The first `key : value` of `path` ('' where there is none, or no such file)."
+    try: lines = Path(path).read_text().splitlines()
     except OSError: return ""
+    return next((l.split(":", 1)[1].strip() for l in lines if l.startswith(key)), "")
 
-def cpu_flags() -> set[str]:
+def cpu_flags(path:Path=CPUINFO) -> set[str]:
     "This CPU's flags (from /proc/cpuinfo; empty where unknown)."
-    return set(_cpuinfo("flags").split())
+    return set(_cpuinfo("flags", path).split())
 
-def cpu_model() -> str:
+def cpu_model(path:Path=CPUINFO) -> str:
     "This CPU's model name."
-    return _cpuinfo("model name") or platform.processor() or platform.machine()
+    return _cpuinfo("model name", path) or platform.processor() or platform.machine()
 
 # %% ../nbs/00c_machine.ipynb #f9ec4a5e
 PROBE_SIZE = 256 # the probe's square matrices

@@ -11,8 +11,8 @@ from typing import Literal
 
 from tqdm.auto import tqdm
 
-from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, check_settings_finite, derive_seed, prunable_parameters,
-                            sparsity_report)
+from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, check_settings_finite, derive_seed,
+                            prunable_parameters, sparsity_report)
 from .dist import check_same_masks, is_main_process
 from .files import write_json
 from .machine import machine_info, resolve_precision
@@ -20,23 +20,23 @@ from .data import DataConfig, get_task, load_glue, task_folder, tokenize
 from .distill import DistillConfig
 from .runs import finished_run, resolved, resume, save_checkpoint, save_final, start_run, unlock_run
 from .models import check_model_folder, check_pair, load_model, load_tokenizer
+from .methods import method, prune_methods
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState
 from .strategies import select_masks
-from .train import Loss, Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
+from .train import Objective, TrainConfig, TrainingLoss, evaluate, make_loader, make_optimizer, train
 
 # %% auto #0
-__all__ = ['Recipe', 'LastSchedule', 'prune_methods', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step',
-           'gmp_sparsities', 'plan', 'prune', 'majority_rate']
+__all__ = ['Recipe', 'LastSchedule', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step', 'plan', 'prune',
+           'majority_rate']
 
 # %% ../nbs/06_pipeline.ipynb #d05411d4
-def prune_methods() -> tuple[str, ...]:
-    "What `method` may be: every registered sampler (one mask per stage: `SAMPLERS`), `mcss` (selected among candidates), `gmp`."
-    return (*SAMPLERS.names(), "mcss", "gmp")
-
 Recipe = Literal["custom", "paper"]
 
 LastSchedule = Literal["same", "linear", "constant"]
+
+_TARGETS_SHOWN = ("core.BERT_TARGETS: every encoder layer's query, key, value, attention-output, intermediate and "
+                  "output weights")  # --targets' default as --help shows it
 
 @dataclass
 class FinetuneConfig:
@@ -55,36 +55,46 @@ class PruneConfig:
     "The pruning schedule and method; the field names are CLI flags."
     teacher:str = "" # the dense fine-tuned model folder: the KD teacher, and the student's initialisation
     out:str = "runs/prune" # run folder
-    method:str = field(default="deterministic", metadata=dict(choices=prune_methods)) # a sampler (deterministic = IMP, ensemble, uniform, a plug-in's), mcss (select among candidates), or gmp (gradual magnitude pruning)
+    # a sampler (deterministic = IMP, ensemble, uniform, a plug-in's), mcss (select among candidates), or gmp (gradual
+    # magnitude pruning)
+    method:str = field(default="deterministic", metadata=dict(choices=prune_methods))
     stages:list = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity after each stage (increasing, < 1)
     warmup_epochs:float = 1. # dense distillation before the first stage (0 = none)
     stage_epochs:float = 1. # training after each pruning step (with `early_stopping`: at most)
-    last_stage_schedule:LastSchedule = "same" # the last stage's schedule: "same" as `schedule`, or "linear" / "constant"
-    loss:Loss = "kd" # "kd" (distil from the teacher) or "ce"
-    targets:list = field(default_factory=lambda: list(BERT_TARGETS), metadata=dict(shown="core.BERT_TARGETS: every encoder layer's query, key, value, attention-output, intermediate and output weights")) # prunable parameters (names or regexes)
+    last_stage_schedule:LastSchedule = "same" # the last stage's schedule: "same" as `schedule`, "linear" or "constant"
+    loss:TrainingLoss = "kd" # "kd" (distil from the teacher) or "ce"
+    # prunable parameters (names or regexes)
+    targets:list = field(default_factory=lambda: list(BERT_TARGETS), metadata=dict(shown=_TARGETS_SHOWN))
     ignore:list = field(default_factory=list) # parameters never pruned (names or regexes)
     recipe:Recipe = "custom" # "paper": the official scripts' settings for every field left at its default
-    gmp_prunings:int = 16 # gmp: magnitude pruning steps on the cubic schedule up to the last stage's sparsity, in the same total training
+    # gmp: magnitude pruning steps on the cubic schedule up to the last stage's sparsity, in the same total training
+    gmp_prunings:int = 16
 
     def __post_init__(self):
         check_settings_finite(self)
         if not self.teacher: raise ValueError("teacher: the folder of a fine-tuned model is required")
-        if self.method not in prune_methods(): raise ValueError(f"method must be one of {prune_methods()}, got {self.method!r}")
+        if self.method not in prune_methods():
+            raise ValueError(f"method must be one of {prune_methods()}, got {self.method!r}")
         check_choice("recipe", self.recipe, Recipe)
         check_choice("last_stage_schedule", self.last_stage_schedule, LastSchedule)
         check_stages(self.stages)
         if self.warmup_epochs < 0 or self.stage_epochs <= 0:
-            raise ValueError(f"warmup_epochs must be >= 0 and stage_epochs > 0, got {self.warmup_epochs} and {self.stage_epochs}")
+            raise ValueError(f"warmup_epochs must be >= 0 and stage_epochs > 0, got {self.warmup_epochs} and "
+                             f"{self.stage_epochs}")
         if self.gmp_prunings < 1: raise ValueError(f"gmp_prunings must be >= 1, got {self.gmp_prunings}")
 
 def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig,
                    distill:DistillConfig, run:PruneConfig) -> dict:
     "The configs a pruning run uses, by section name: the sampler's where it has settings, selection only for MCSS."
-    used, drawn = dict(data=data, train=training), selection.candidate_sampler if run.method == "mcss" else run.method
+    m = method(run.method)
+    used, drawn = dict(data=data, train=training), m.drawn(selection)
+    if m.selects and sampler.ratio != SamplerConfig.ratio:  # it would be replaced by each candidate's
+        raise ValueError(f"ratio={sampler.ratio} is the ensemble sampler's r for --method ensemble: MCSS draws each "
+                         "candidate with one of --ratios (e.g. --ratios 5e-5 1e-4)")
     if drawn in SAMPLERS:
         make_sampler(drawn, sampler)  # its settings checked before anything runs
-        if SAMPLERS.get(drawn).Settings is not None or run.method == "mcss": used["sampler"] = sampler
-    if run.method == "mcss": used["selection"] = selection
+        if SAMPLERS.get(drawn).Settings is not None or m.selects: used["sampler"] = sampler
+    if m.selects: used["selection"] = selection
     return dict(used, distill=distill, prune=run)
 
 # %% ../nbs/06_pipeline.ipynb #4aeaaef6
@@ -105,14 +115,15 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     model = load_model(path, task.num_labels, derive_seed(training.seed, "init"), pretrained=True)
     check_pair(model, tokenizer, data.max_seq_length, path)
     out = start_run(run.out, config, inputs)
-    if (done := finished_run(out, config, inputs)) is not None:  # another process (a worker, a shard) finished it meanwhile
+    if (done := finished_run(out, config, inputs)) is not None:  # another process (a worker, a shard) finished it
         unlock_run(out)
         return done
     res = train(model, ds, tokenizer, task, training, epochs=run.epochs, seed=derive_seed(training.seed, "finetune"),
                 log=out/"log.jsonl", log_extra=dict(step_name="finetune"), desc="fine-tune", progress=progress)
     dev = evaluate(model, make_loader(ds["dev"], tokenizer, training.eval_batch_size), task)
     save_final(out, model, tokenizer)
-    metrics = dict(task=task.name, validation_best=res.best, dev=dev, seconds=res.seconds, machine=machine_info(training.mixed_precision))
+    machine = machine_info(training.mixed_precision)
+    metrics = dict(task=task.name, validation_best=res.best, dev=dev, seconds=res.seconds, machine=machine)
     write_json(out/"metrics.json", metrics)
     unlock_run(out)
     return metrics
@@ -128,19 +139,11 @@ class Step:
     epochs:float # training after pruning
     last:bool = False # the run's last pruning step
 
-def gmp_sparsities(
-    final:float, # the sparsity reached at the last pruning step
-    prunings:int, # equally spaced pruning steps, starting from dense
-) -> list[float]:
-    "Zhu & Gupta's (2017) cubic schedule: the sparsity after each pruning step, s_k = final * (1 - (1 - k/prunings)^3)."
-    return [final * (1 - (1 - k / prunings) ** 3) for k in range(1, prunings + 1)]
-
 def plan(run:PruneConfig) -> list[Step]:
-    "The steps of `run`: the warm-up (if any), then one per stage (gmp: one per pruning step, in the stages' total training)."
-    if run.method == "gmp":
-        stages, epochs = gmp_sparsities(run.stages[-1], run.gmp_prunings), len(run.stages) * run.stage_epochs / run.gmp_prunings
-    else: stages, epochs = run.stages, run.stage_epochs
-    name = "prune" if run.method == "gmp" else "stage"
+    "The steps of `run`: the warm-up (if any), then one per stage (gmp: one per pruning, in the stages' training)."
+    m = method(run.method)
+    stages, epochs = m.sparsities(run)
+    name = m.step_name
     steps = [("warmup", 0, None, run.warmup_epochs)] * (run.warmup_epochs > 0) + [
         (f"{name} {k}", k, s, epochs, k == len(stages)) for k, s in enumerate(stages, 1)]
     return [Step(i, *s) for i, s in enumerate(steps)]
@@ -148,10 +151,10 @@ def plan(run:PruneConfig) -> list[Step]:
 # %% ../nbs/06_pipeline.ipynb #a4b58e6a
 def _stage_masks(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path, progress:bool) -> tuple:
     "The step's masks (sampled by `run.method`, or selected among MCSS candidates) and the candidates' rows."
-    if run.method != "mcss":
+    m = method(run.method)
+    if not m.selects:
         seed = derive_seed(ctx.training.seed, "masks", step.stage)
-        method = "deterministic" if run.method == "gmp" else run.method  # gmp: magnitude pruning, gradually
-        return sample_masks(ctx.params, step.sparsity, masks, method, ctx.sampler, seed=seed), None
+        return sample_masks(ctx.params, step.sparsity, masks, m.drawn(ctx.selection), ctx.sampler, seed=seed), None
     state = StageState.capture(step.stage, step.sparsity, masks, ctx.model, ctx.optimizer)
     return select_masks(ctx, state, step.epochs, log=out/"selection.jsonl", progress=progress)
 
@@ -161,7 +164,8 @@ def _run_step(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path,
     if step.sparsity is not None:
         masks, candidates = _stage_masks(ctx, run, step, masks, out, progress)
         apply_masks(ctx.model, masks)
-        if run.method == "mcss" and ctx.selection.trains_winner: return masks, candidates, next(c["best"] for c in candidates if c["winner"])
+        if method(run.method).selects and ctx.selection.trains_winner:  # the winner was trained for the stage already
+            return masks, candidates, next(c["best"] for c in candidates if c["winner"])
     last = step.last and run.last_stage_schedule != "same"
     training = replace(ctx.training, schedule=run.last_stage_schedule) if last else ctx.training
     res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, training, epochs=step.epochs, objective=ctx.objective,
@@ -170,8 +174,8 @@ def _run_step(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path,
     return masks, candidates, res.best
 
 # %% ../nbs/06_pipeline.ipynb #1640431a
-def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig, distill:DistillConfig,
-          run:PruneConfig, progress:bool=True) -> dict:
+def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig,
+          distill:DistillConfig, run:PruneConfig, progress:bool=True) -> dict:
     "Prune the teacher stage by stage into run folder `run.out`; resumable. Returns the final metrics."
     progress = progress and is_main_process()
     training = replace(training, mixed_precision=resolve_precision(training.mixed_precision))  # `auto`, as it runs here
@@ -184,9 +188,11 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
     ds = _data(data, tokenizer)  # bad input fails here, before the models are loaded and the run folder exists
     teacher, student = load_model(run.teacher, task.num_labels).eval(), load_model(run.teacher, task.num_labels)
     check_pair(student, tokenizer, data.max_seq_length, run.teacher)
-    ctx = SelectionContext(student, make_optimizer(student, training), prunable_parameters(student, run.targets, run.ignore),
-                           {"train": ds["train"], "validation": ds["validation"]}, tokenizer, task, training, sampler,
-                           selection, training.seed, Objective(run.loss, teacher, distill))
+    optimizer, params = make_optimizer(student, training), prunable_parameters(student, run.targets, run.ignore)
+    splits = {"train": ds["train"], "validation": ds["validation"]}  # never the dev set
+    objective = Objective(run.loss, teacher, distill)
+    ctx = SelectionContext(student, optimizer, params, splits, tokenizer, task, training, sampler, selection,
+                           training.seed, objective)
     out = start_run(run.out, config, inputs)
     dev_loader = make_loader(ds["dev"], tokenizer, training.eval_batch_size)
     done, masks, last = resume(out, student, ctx.optimizer, ctx.params)
@@ -196,10 +202,11 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
         start = time.perf_counter()
         masks, candidates, best = _run_step(ctx, run, step, masks, out, progress)
         digest = check_same_masks(masks, step.name) if masks else None  # every process holds the same masks
-        history.append(dict(step=step.index, name=step.name, sparsity=step.sparsity or 0., teacher_dev=teacher_dev, masks_sha256=digest,
-                            candidates=candidates, validation_best=best, dev=evaluate(student, dev_loader, task),
-                            seconds=time.perf_counter() - start))
-        save_checkpoint(out/"checkpoints"/f"step-{step.index:02d}", student, masks, ctx.optimizer, dict(history=history))
+        history.append(dict(step=step.index, name=step.name, sparsity=step.sparsity or 0., teacher_dev=teacher_dev,
+                            masks_sha256=digest, candidates=candidates, validation_best=best,
+                            dev=evaluate(student, dev_loader, task), seconds=time.perf_counter() - start))
+        folder = out/"checkpoints"/f"step-{step.index:02d}"
+        save_checkpoint(folder, student, masks, ctx.optimizer, dict(history=history))
     return _finish(out, student, tokenizer, masks, task, teacher_dev, history, ds["dev"]["labels"],
                    machine_info(training.mixed_precision))
 
@@ -208,14 +215,14 @@ def majority_rate(task, labels:list) -> float|None:
     return None if task.labels is None else max(labels.count(c) for c in set(labels)) / len(labels)
 
 # %% ../nbs/06_pipeline.ipynb #3b86c7a0
-def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, dev_labels:list, machine:dict) -> dict:
+def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, dev_labels:list,
+            machine:dict) -> dict:
     "Write `final/`, the masks and `metrics.json` (with the sparsity table and the dev set's size); the metrics."
     save_final(out, student, tokenizer, masks, task.name)
-    report = sparsity_report(student, masks) if masks else None
-    metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"], dev_majority=majority_rate(task, dev_labels),
-                   dev_examples=len(dev_labels), steps=history,
-                   seconds=sum(h["seconds"] for h in history), sparsity=None if report is None else report.to_dict("records"),
-                   machine=machine)
+    report = sparsity_report(student, masks).to_dict("records") if masks else None
+    metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"],
+                   dev_majority=majority_rate(task, dev_labels), dev_examples=len(dev_labels), steps=history,
+                   seconds=sum(h["seconds"] for h in history), sparsity=report, machine=machine)
     write_json(out/"metrics.json", metrics, default=str)
     unlock_run(out)
     return metrics

@@ -9,7 +9,7 @@ import torch
 from conftest import TRAIN
 from randprune.cli import main
 from randprune.core import load_masks
-from randprune.pipeline import gmp_sparsities
+from randprune.methods import gmp_sparsities
 from randprune.runs import completed_steps
 
 

@@ -1,7 +1,8 @@
 """Plug-ins (issues 19, 32): a sampler installed outside the package -- a module and a dist-info with an entry point in the
 group `randprune.samplers`, as `pip install` leaves them -- runs through `randprune prune`, MCSS's candidates, the
 Trainer callback and `randprune masks` without editing a module, its settings part of the run's identity; a selection
-score and a rule installed the same way (`randprune.scores`, `randprune.rules`) run through MCSS's EMEP and `full`."""
+score and a rule installed the same way (`randprune.scores`, `randprune.rules`) run through MCSS's EMEP and `full`; a
+selection mode (`randprune.selections`) runs through `randprune prune` and the Trainer callback (issue 31)."""
 import json
 import os
 import subprocess
@@ -36,6 +37,13 @@ class Toy(Sampler):
 
 SELECTION = '''
 from randprune.scores import Rule, Score
+from randprune.strategies import Emep
+
+class Quick(Emep):
+    "EMEP at half the budget (a toy mode)."
+    name = "quick"
+    def score(self, candidate, **kw):
+        return self.evaluate(self.ctx, self.state, candidate, self.ctx.selection.emep_epochs / 2, **kw)
 
 class Blend(Score):
     "Accuracy minus the validation loss, plus 1000 (a toy that reads two fields, and shows in the log)."
@@ -70,6 +78,24 @@ assert abs(cb.masks.sparsity - .75) < 1e-2 and all(bool((w[~cb.masks[n]] == 0).a
 print("callback ok")
 '''
 
+CALLBACK_MODE = '''
+import sys
+from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+from randprune.callback import CallbackConfig, RandPruneCallback
+from randprune.data import tokenize
+from randprune.selection import SelectionConfig
+from randprune.testing import synthetic_glue, tiny_bert, tiny_tokenizer
+ds = tokenize(synthetic_glue("sst2", n_train=64), tiny_tokenizer(), 16)
+sel = SelectionConfig(candidates=3, selection=sys.argv[2], emep_epochs=.5, emep_eval_every=1, score_last=1, score="loss")
+cb = RandPruneCallback(CallbackConfig(stages=[.5], warmup_steps=1, method="mcss"), selection=sel)
+args = TrainingArguments(sys.argv[1], max_steps=2, per_device_train_batch_size=8, learning_rate=3e-3, save_strategy="no",
+                         logging_strategy="no", report_to=[], use_cpu=True, seed=0, disable_tqdm=True)
+trainer = cb.attach(Trainer(model=tiny_bert(), args=args, train_dataset=ds["train"],
+                            data_collator=DataCollatorWithPadding(tiny_tokenizer())), selection_data=ds["validation"])
+trainer.train()
+print("steps", [r["steps"] for r in cb.candidates])
+'''
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> dict:
@@ -81,7 +107,8 @@ def installed(tmp_path_factory) -> dict:
     (info/"METADATA").write_text("Metadata-Version: 2.1\nName: toy-sampler\nVersion: 0.1\n")
     (site/"toy_selection.py").write_text(SELECTION)
     (info/"entry_points.txt").write_text("[randprune.samplers]\ntoy = toy_sampler:Toy\n"
-                                         "[randprune.scores]\nblend = toy_selection:Blend\n[randprune.rules]\nlast = toy_selection:Last\n")
+                                         "[randprune.scores]\nblend = toy_selection:Blend\n[randprune.rules]\nlast = toy_selection:Last\n"
+                                         "[randprune.selections]\nquick = toy_selection:Quick\n")
     return dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), *filter(None, [os.environ.get("PYTHONPATH")])]))
 
 
@@ -142,3 +169,22 @@ def test_mcss_scores_and_chooses_with_an_installed_score_and_rule(tiny, installe
     assert all(998 < row["score"] < 1001 for row in rows), [row["score"] for row in rows]  # the plug-in's value()
     help_text = randprune(installed, "prune", "--help").stdout
     assert "blend" in help_text and "last" in help_text
+
+
+def test_an_installed_selection_mode_runs_through_prune_and_the_callback(tiny, installed, tmp_path):
+    d, data = tiny
+    steps = {}
+    for mode in ("quick", "emep"):
+        r = randprune(installed, "prune", *data, *TRAIN, *STAGES[2:], "--teacher", str(d/"dense"/"final"), "--out",
+                      str(tmp_path/mode), "--method", "mcss", "--candidates", "3", "--emep_epochs", "0.5", "--selection", mode)
+        assert r.returncode == 0, r.stderr[-3000:]
+        rows = [json.loads(l) for l in (tmp_path/mode/"selection.jsonl").read_text().splitlines()]
+        steps[mode] = [row["steps"] for row in rows]
+    assert steps["quick"] == [s // 2 for s in steps["emep"]] and min(steps["quick"]) > 0, steps  # the plug-in's budget
+    assert json.loads((tmp_path/"quick"/"config.json").read_text())["selection"]["selection"] == "quick"
+    for mode, expected in (("quick", "steps [2, 2, 2]"), ("emep", "steps [4, 4, 4]")):  # half an epoch of 8 batches, halved
+        r = subprocess.run([sys.executable, "-c", CALLBACK_MODE, str(tmp_path/f"trainer-{mode}"), mode], env=installed,
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0 and expected in r.stdout, (r.stdout[-500:], r.stderr[-3000:])
+    assert "quick" in randprune(installed, "prune", "--help").stdout
+    assert "invalid choice: 'quick'" in randprune(dict(os.environ), "prune", *data, "--selection", "quick").stderr

@@ -1,5 +1,5 @@
-"""Precision (issue 21): bf16 keeps fp32 master weights and exact zeros, gives the same first-stage masks as fp32 for
-the deterministic sampler, is recorded with the machine, and a run is never resumed in another precision. How `auto`
+"""Precision (issue 21): bf16 keeps fp32 master weights and exact zeros, gives nearly the first-stage masks of fp32 after
+a warm-up trained in each (the deterministic sampler), is recorded with the machine, and a run is never resumed in another precision. How `auto`
 resolves (the probe mocked) is tested in `nbs/00c_machine.ipynb`."""
 import json
 
@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 
 from conftest import STAGES, TRAIN, fails
 from randprune.cli import main
-from randprune.core import load_masks
+from randprune.core import kept_difference, load_masks
 
 pytestmark = pytest.mark.slow  # every test here trains a tiny model end to end
 
@@ -19,7 +19,8 @@ def test_bf16_keeps_fp32_weights_exact_zeros_and_the_deterministic_masks(tiny, t
     runs = {}
     for prec in ("no", "bf16"):
         out = tmp_path/prec
-        main(["prune", *data, *TRAIN, *STAGES, "--mixed_precision", prec, "--teacher", str(d/"dense"/"final"), "--out", str(out)])
+        main(["prune", *data, *TRAIN, *STAGES, "--warmup_epochs", "0.5", "--mixed_precision", prec, "--teacher",
+              str(d/"dense"/"final"), "--out", str(out)])
         runs[prec] = out
         assert json.loads((out/"metrics.json").read_text())["machine"]["precision"] == prec
         assert json.loads((out/"config.json").read_text())["train"]["mixed_precision"] == prec
@@ -28,6 +29,8 @@ def test_bf16_keeps_fp32_weights_exact_zeros_and_the_deterministic_masks(tiny, t
         assert all(int((weights[n][~m] != 0).sum()) == 0 for n, m in masks.items())  # pruned weights exactly zero
     first = {p: load_file(str(r/"checkpoints"/"step-00"/"model.safetensors")) for p, r in runs.items()}
     assert any(not torch.equal(first["no"][n], first["bf16"][n]) for n in first["no"])  # bf16 really trained in bf16
+    stage1 = {p: load_masks(r/"checkpoints"/"step-01"/"masks.safetensors") for p, r in runs.items()}
+    assert kept_difference(stage1["no"], stage1["bf16"]) < 0.1  # from warm-ups trained apart: magnitudes ranked alike
 
 
 def test_a_run_is_not_resumed_in_another_precision(tiny, tmp_path, capsys):

@@ -1,6 +1,6 @@
 """One rank of a 2-process CPU (gloo) `Trainer` run with `RandPruneCallback`: writes its masks' hash and whether every
 pruned weight is zero to OUT/rank-R.json (run by tests/test_callback_ddp.py through torch.distributed.run).
-Usage: ddp_callback.py OUT METHOD (one of `callback.callback_methods()`; with "mcss" also every candidate's score)."""
+Usage: ddp_callback.py OUT METHOD (one of `methods.callback_methods()`; with "mcss" also every candidate's score)."""
 import hashlib, json, os, sys
 from pathlib import Path
 
