@@ -31,7 +31,7 @@ def _fsync(path:Path):
     finally: os.close(fd)
 
 def _durable(path:Path):
-    "Give `path` (a file, or a folder and all in it) the permissions the umask allows, as `open` does, and flush it to disk."
+    "Give `path` (a file, or a folder and all in it) the permissions the umask allows, as `open` does; flush to disk."
     mask = _umask()
     for p in [*path.rglob("*"), path] if path.is_dir() else [path]:  # a folder after its files
         os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)  # some writers (safetensors) make files 0600
@@ -108,9 +108,9 @@ LOCK = ".lock" # held by the process using a run folder (`runs.lock_run`)
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin") # a model folder has one
 
-SPARSE_FILE = "model.sparse.safetensors" # a randprune export's weights (not `model.safetensors`: `from_pretrained` must not half-read it)
+SPARSE_FILE = "model.sparse.safetensors" # an export's weights (not `model.safetensors`, which `from_pretrained` loads)
 
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one will do
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one
 
 def is_tokenizer_file(name:str) -> bool:
     "Whether a file called `name` belongs to a saved tokenizer (what an export copies and a run fingerprints)."
@@ -127,13 +127,15 @@ def made_as(
     return kind if legacy is not None and legacy(folder) else None
 
 def _overlap(out:Path, inputs:dict, nested_ok:bool):
-    "Refuse an `out` that is one of `inputs` or contains one (unless in a randprune folder of its own, where `nested_ok`)."
+    "Refuse an `out` that is one of `inputs` or contains one (unless in a randprune folder of its own, `nested_ok`)."
     for flag, given in inputs.items():
         if not given or not Path(given).exists(): continue
         p = Path(given).resolve()
-        if p == out: raise ValueError(f"{out} is also the {flag} folder: an output is never an input; choose another --out")
+        if p == out:
+            raise ValueError(f"{out} is also the {flag} folder: an output is never an input; choose another --out")
         if out in p.parents and not (nested_ok and any(made_as(q) for q in p.parents if out in q.parents)):
-            raise ValueError(f"{out} contains the {flag} folder {p}: writing there could destroy it; choose another --out")
+            raise ValueError(f"{out} contains the {flag} folder {p}: writing there could destroy it; choose another "
+                             "--out")
 
 # %% ../nbs/00a_files.ipynb #4ffdc3f0
 def check_output(
@@ -147,9 +149,10 @@ def check_output(
     path = Path(out).resolve()
     _overlap(path, inputs or {}, nested_ok)
     if path.exists() and not path.is_dir(): raise ValueError(f"{out} is a file, not a folder: choose another --out")
-    if path.is_dir() and any(p.name not in (MARKER, LOCK) for p in path.iterdir()) and made_as(path, legacy, kind) != kind:
-        raise ValueError(f"{out} holds files randprune did not write as a {kind} folder (no {MARKER}): nothing was changed; "
-                         "choose a new or empty folder")
+    foreign = path.is_dir() and any(p.name not in (MARKER, LOCK) for p in path.iterdir())
+    if foreign and made_as(path, legacy, kind) != kind:
+        raise ValueError(f"{out} holds files randprune did not write as a {kind} folder (no {MARKER}): nothing was "
+                         "changed; choose a new or empty folder")
 
 def claim_output(out:str|Path, kind:str, **kwargs) -> Path:
     "`check_output`, then create `out` (if new) with its `MARKER`; `out`."
