@@ -43,7 +43,9 @@ def wait_for_everyone():
 def masks_digest(masks:Mapping[str, torch.Tensor]) -> str:
     "SHA-256 of a mask set (names and bits), equal only for identical masks."
     h = hashlib.sha256()
-    for n in sorted(masks): h.update(n.encode()); h.update(masks[n].cpu().numpy().tobytes())
+    for n in sorted(masks):
+        h.update(n.encode())
+        h.update(masks[n].cpu().numpy().tobytes())
     return h.hexdigest()
 
 def check_same_masks(

@@ -21,7 +21,8 @@ def _remove(path:Path):
     elif path.exists(): path.unlink()
 
 def _umask() -> int:
-    mask = os.umask(0o22); os.umask(mask)
+    mask = os.umask(0o22)  # reading the umask sets it: put it back
+    os.umask(mask)
     return mask
 
 def _fsync(path:Path):
@@ -54,11 +55,15 @@ def write_atomically(
     if not is_main_process(): return path  # one writer per run folder
     tmp, old = path.with_name(f".{path.name}{TMP}"), path.with_name(f".{path.name}.randprune-old")
     _remove(tmp)
-    try: write(tmp); _durable(tmp)
+    try:
+        write(tmp)
+        _durable(tmp)
     except Exception as e:  # ENOSPC/EFBIG arrive as OSError, torch's RuntimeError or safetensors' SafetensorError
         _remove(tmp)
         raise _failed(path, e) from None
-    if path.is_dir(): _remove(old); os.replace(path, old)  # a folder is replaced whole: set aside, then swapped in
+    if path.is_dir():  # a folder is replaced whole: set aside, then swapped in
+        _remove(old)
+        os.replace(path, old)
     os.replace(tmp, path)
     _fsync(path.parent)  # the rename itself survives a power loss
     _remove(old)
@@ -97,7 +102,9 @@ def append_jsonl(
     with open(path, "r+b" if path.exists() else "wb") as f:
         if end := f.seek(0, os.SEEK_END):
             f.seek(end - 1)
-            if f.read(1) != b"\n": f.seek(0); f.truncate(f.read().rfind(b"\n") + 1)
+            if f.read(1) != b"\n":  # a line cut off by a crash: dropped
+                f.seek(0)
+                f.truncate(f.read().rfind(b"\n") + 1)
         f.seek(0, os.SEEK_END)
         f.write((to_json(row) + "\n").encode())
 

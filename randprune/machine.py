@@ -42,7 +42,9 @@ def _best_seconds(dtype:torch.dtype) -> float:
     a @ a  # warm-up: kernels chosen, memory allocated
     times = []
     for _ in range(PROBE_REPEATS):
-        start = time.perf_counter(); a @ a; times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - start)
     return min(times)
 
 @functools.lru_cache(maxsize=None)

@@ -78,7 +78,8 @@ def input_gram(
         x = inputs[0].detach()
         if tokens is not None and x.dim() == 3: x = x[tokens.bool()]
         x = x.reshape(-1, x.shape[-1]).double().cpu()
-        gram.add_(x.T @ x); seen[0] += len(x)
+        gram.add_(x.T @ x)
+        seen[0] += len(x)
         raise _Reached
     hook = module.register_forward_pre_hook(capture)
     try:

@@ -179,7 +179,9 @@ def start_run(
 ) -> Path:
     "Create run folder `out` with `config.json`, or check that an existing one was started with `config`."
     out = Path(out)
-    if not is_main_process(): wait_for_everyone(); return out  # the main process creates and checks the folder
+    if not is_main_process():  # the main process creates and checks the folder
+        wait_for_everyone()
+        return out
     path, defaults = out/"config.json", getattr(config, "defaults", {})
     config = json.loads(to_json(config))  # tuples -> lists, as stored
     claim_output(out, "run", inputs=inputs, legacy=_older_run, nested_ok=True)

@@ -155,7 +155,8 @@ def fake_batch(
     (d/"teacher-sst2").mkdir(parents=True)
     (d/"teacher-sst2"/"metrics.json").write_text("{}")  # no params.json: not a run
     for (task, method, seed), value in devs.items():
-        f = d/f"task={task}_method={method}_seed={seed}"; f.mkdir(parents=True)
+        f = d/f"task={task}_method={method}_seed={seed}"
+        f.mkdir(parents=True)
         (f/"params.json").write_text(json.dumps(dict(labels=dict(task=task, method=method, seed=str(seed)), params={})))
         m = fake_metrics(task, *value, mcss=method.startswith("mcss"), **kwargs)
         (f/"metrics.json").write_text(json.dumps(m))
