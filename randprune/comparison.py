@@ -36,7 +36,8 @@ def paired_stats(
     if out["sd"] < SPREAD_TOL: return dict(out, verdict="no spread")
     half = student.ppf((1 + confidence) / 2, n - 1) * out["sd"] / math.sqrt(n)
     low, high = out["delta"] - half, out["delta"] + half
-    return dict(out, low=low, high=high, verdict="better" if low > 0 else "worse" if high < 0 else "not distinguishable")
+    verdict = "better" if low > 0 else "worse" if high < 0 else "not distinguishable"
+    return dict(out, low=low, high=high, verdict=verdict)
 
 # %% ../nbs/06b_comparison.ipynb #ee446d72
 def _dev_examples(runs:pd.DataFrame) -> float:
@@ -80,7 +81,8 @@ def published_pairs(
     seed_axis:str="seed", # the axis runs are paired on
 ) -> pd.DataFrame:
     "`paired_differences` of every batch under `folder`, with a `batch` column naming it."
-    parts = [paired_differences(batch_table(b), baseline, axis, seed_axis).assign(batch=b.name) for b in published_batches(folder)]
+    pairs = lambda b: paired_differences(batch_table(b), baseline, axis, seed_axis).assign(batch=b.name)
+    parts = [pairs(b) for b in published_batches(folder)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_PAIRED, "batch"])
 
 # %% ../nbs/06b_comparison.ipynb #25172b3a
@@ -90,11 +92,13 @@ def headline(
 ) -> str:
     "One line: the arms measurably better or worse than `baseline`, or that there are none (or no interval yet)."
     if pairs.empty: return f"nothing to compare with {baseline} yet"
-    if pairs.low.isna().all(): return f"no interval yet: every arm has too few paired seeds (< {MIN_SEEDS}) or no spread"
+    if pairs.low.isna().all():
+        return f"no interval yet: every arm has too few paired seeds (< {MIN_SEEDS}) or no spread"
     shown = pairs[pairs.verdict.isin(["better", "worse"])]
     if shown.empty: return "no difference measurable at this budget: every 95% interval contains 0"
-    return "; ".join(f"{r.task}: {r.arm} {r.verdict} than {baseline}, {r.delta:+.2f} points [{r.low:+.2f}, {r.high:+.2f}]"
-                     for r in shown.itertuples())
+    line = lambda r: (f"{r.task}: {r.arm} {r.verdict} than {baseline}, {r.delta:+.2f} points "
+                      f"[{r.low:+.2f}, {r.high:+.2f}]")
+    return "; ".join(line(r) for r in shown.itertuples())
 
 # %% ../nbs/06b_comparison.ipynb #15b63ada
 def _collapses(runs:pd.DataFrame, margin:float) -> list[str]:
@@ -116,12 +120,14 @@ def gate_failures(
     seed_axis:str="seed", # the axis seeds are labelled on
 ) -> list[str]:
     "Why the batch is degenerate or too thin to compare (empty if it is neither)."
-    out = [f"{r.run}: dense teacher {r.teacher:.4f} < {teacher_min}" for r in df.itertuples() if r.teacher < teacher_min]
+    out = [f"{r.run}: dense teacher {r.teacher:.4f} < {teacher_min}"
+           for r in df.itertuples() if r.teacher < teacher_min]
     out += [f"guarded {axis} {g!r} has no finished run (the batch has {', '.join(map(repr, dict.fromkeys(df[axis])))})"
             for g in guarded if g not in set(df[axis])]
     runs = df[df[axis].isin(guarded)]
     seeds = runs.groupby(["task", axis])[seed_axis].nunique() if min_seeds else pd.Series(dtype=int)
-    out += [f"{task}: {arm} has {n} finished seeds, fewer than {min_seeds}" for (task, arm), n in seeds.items() if n < min_seeds]
+    out += [f"{task}: {arm} has {n} finished seeds, fewer than {min_seeds}"
+            for (task, arm), n in seeds.items() if n < min_seeds]
     return out + _collapses(runs, margin)
 
 # %% ../nbs/06b_comparison.ipynb #6ad0319a
@@ -132,8 +138,8 @@ def _stage_choice(cands:list[dict], z:float) -> dict|None:
     win = next((c for c in scored if c["winner"]), None)
     if len(scored) < 2 or win is None: return None
     kept = win is imp
-    cleared = not kept and imp is not None and win.get("paired_noise") is not None and \
-        win["score"] - imp["score"] > z * margin_noise(win, imp)
+    cleared = (not kept and imp is not None and win.get("paired_noise") is not None
+               and win["score"] - imp["score"] > z * margin_noise(win, imp))
     return dict(kept_imp=kept, randomized=not kept, cleared=cleared)
 
 def selection_summary(
@@ -146,8 +152,9 @@ def selection_summary(
             for s in m["steps"] if (c := _stage_choice(s.get("candidates") or [], z))]
     if not rows: return pd.DataFrame(columns=["task", "arm", "stages", "kept_imp", "randomized", "cleared"])
     t = pd.DataFrame(rows)
-    return t.groupby(["task", "arm"], sort=False).agg(stages=("kept_imp", "size"), kept_imp=("kept_imp", "sum"),
-                                                      randomized=("randomized", "sum"), cleared=("cleared", "sum")).reset_index()
+    counts = dict(stages=("kept_imp", "size"), kept_imp=("kept_imp", "sum"), randomized=("randomized", "sum"),
+                  cleared=("cleared", "sum"))
+    return t.groupby(["task", "arm"], sort=False).agg(**counts).reset_index()
 
 # %% ../nbs/06b_comparison.ipynb #8894da3e
 def plot_forest(
@@ -189,8 +196,9 @@ def markdown_table(
     baseline:str="imp", # what the arms were compared with
 ) -> str:
     "The README's table: per task and arm, the paired difference from `baseline` with its interval, seeds, time ratio."
-    head = [f"| task | arm | − {baseline} (points) | 95% interval | dev examples | seeds (+/−/=) | verdict | time / {baseline}'s |",
-            "|---|---|---|---|---|---|---|---|"]
-    return "\n".join(head + [f"| {r.task} | {r.arm} | {signed(r.delta)} | {interval(r.low, r.high)} | {signed(r.examples_delta, 1)} | "
-                             f"{r.seeds} ({r.wins}/{r.losses}/{r.ties}) | {r.verdict} | {r.time_ratio:.2f}x |"
-                             for r in pairs.itertuples()])
+    head = [f"| task | arm | − {baseline} (points) | 95% interval | dev examples | seeds (+/−/=) | verdict "
+            f"| time / {baseline}'s |", "|---|---|---|---|---|---|---|---|"]
+    row = lambda r: (f"| {r.task} | {r.arm} | {signed(r.delta)} | {interval(r.low, r.high)} | "
+                     f"{signed(r.examples_delta, 1)} | {r.seeds} ({r.wins}/{r.losses}/{r.ties}) | {r.verdict} | "
+                     f"{r.time_ratio:.2f}x |")
+    return "\n".join(head + [row(r) for r in pairs.itertuples()])

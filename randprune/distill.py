@@ -26,11 +26,13 @@ class DistillConfig:
     hidden_weight:float = 1. # weight of the hidden-state MSE (summed over layers, embeddings included)
     logit_weight:float = 1. # weight of the soft cross-entropy (classification) or label MSE (regression)
     temperature:float = 1. # softmax temperature of the soft cross-entropy
-    logit_mean:LogitMean = "all" # soft cross-entropy: mean over batch and classes (TinyBERT, the paper's code) or "batch" (per example)
+    # soft cross-entropy: mean over batch and classes (TinyBERT, the paper's code) or "batch" (per example)
+    logit_mean:LogitMean = "all"
 
     def __post_init__(self):
         check_settings_finite(self)
-        if min(self.attention_weight, self.hidden_weight, self.logit_weight) < 0: raise ValueError("loss weights must be >= 0")
+        if min(self.attention_weight, self.hidden_weight, self.logit_weight) < 0:
+            raise ValueError("loss weights must be >= 0")
         check_choice("logit_mean", self.logit_mean, LogitMean)
         if not self.temperature > 0: raise ValueError(f"temperature must be > 0, got {self.temperature}")
 
@@ -42,7 +44,8 @@ def _check_pairs(kind:str, student:tuple|None, teacher:tuple|None):
                          + (" and attn_implementation='eager'" if kind == "attentions" else ""))
     if len(student) != len(teacher): raise ValueError(f"student has {len(student)} {kind}, teacher {len(teacher)}")
     for i, (s, t) in enumerate(zip(student, teacher)):
-        if s.shape != t.shape: raise ValueError(f"{kind}[{i}]: student shape {tuple(s.shape)} != teacher shape {tuple(t.shape)}")
+        if s.shape != t.shape:
+            raise ValueError(f"{kind}[{i}]: student shape {tuple(s.shape)} != teacher shape {tuple(t.shape)}")
 
 def distill_loss(
     student_out, # student model output (with attentions and hidden states)
@@ -54,12 +57,14 @@ def distill_loss(
     parts = {}
     if config.attention_weight:
         _check_pairs("attentions", student_out.attentions, teacher_out.attentions)
-        parts["attention"] = sum(F.mse_loss(s.float(), t.detach().float()) for s, t in zip(student_out.attentions, teacher_out.attentions))
+        pairs = zip(student_out.attentions, teacher_out.attentions)
+        parts["attention"] = sum(F.mse_loss(s.float(), t.detach().float()) for s, t in pairs)
     if config.hidden_weight:
         _check_pairs("hidden_states", student_out.hidden_states, teacher_out.hidden_states)
-        parts["hidden"] = sum(F.mse_loss(s.float(), t.detach().float()) for s, t in zip(student_out.hidden_states, teacher_out.hidden_states))
+        pairs = zip(student_out.hidden_states, teacher_out.hidden_states)
+        parts["hidden"] = sum(F.mse_loss(s.float(), t.detach().float()) for s, t in pairs)
     if config.logit_weight:
-        s, t = student_out.logits.float(), teacher_out.logits.detach().float()  # under bf16 autocast too: losses in fp32
+        s, t = student_out.logits.float(), teacher_out.logits.detach().float()  # under bf16 autocast too: in fp32
         if s.shape[-1] == 1:  # regression: MSE to the label
             if labels is None: raise ValueError("regression distillation needs the labels")
             parts["logit"] = F.mse_loss(s.squeeze(-1), labels.to(s.dtype))

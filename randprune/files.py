@@ -21,7 +21,8 @@ def _remove(path:Path):
     elif path.exists(): path.unlink()
 
 def _umask() -> int:
-    mask = os.umask(0o22); os.umask(mask)
+    mask = os.umask(0o22)  # reading the umask sets it: put it back
+    os.umask(mask)
     return mask
 
 def _fsync(path:Path):
@@ -31,7 +32,7 @@ def _fsync(path:Path):
     finally: os.close(fd)
 
 def _durable(path:Path):
-    "Give `path` (a file, or a folder and all in it) the permissions the umask allows, as `open` does, and flush it to disk."
+    "Give `path` (a file, or a folder and all in it) the permissions the umask allows, as `open` does; flush to disk."
     mask = _umask()
     for p in [*path.rglob("*"), path] if path.is_dir() else [path]:  # a folder after its files
         os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)  # some writers (safetensors) make files 0600
@@ -54,11 +55,15 @@ def write_atomically(
     if not is_main_process(): return path  # one writer per run folder
     tmp, old = path.with_name(f".{path.name}{TMP}"), path.with_name(f".{path.name}.randprune-old")
     _remove(tmp)
-    try: write(tmp); _durable(tmp)
+    try:
+        write(tmp)
+        _durable(tmp)
     except Exception as e:  # ENOSPC/EFBIG arrive as OSError, torch's RuntimeError or safetensors' SafetensorError
         _remove(tmp)
         raise _failed(path, e) from None
-    if path.is_dir(): _remove(old); os.replace(path, old)  # a folder is replaced whole: set aside, then swapped in
+    if path.is_dir():  # a folder is replaced whole: set aside, then swapped in
+        _remove(old)
+        os.replace(path, old)
     os.replace(tmp, path)
     _fsync(path.parent)  # the rename itself survives a power loss
     _remove(old)
@@ -97,7 +102,9 @@ def append_jsonl(
     with open(path, "r+b" if path.exists() else "wb") as f:
         if end := f.seek(0, os.SEEK_END):
             f.seek(end - 1)
-            if f.read(1) != b"\n": f.seek(0); f.truncate(f.read().rfind(b"\n") + 1)
+            if f.read(1) != b"\n":  # a line cut off by a crash: dropped
+                f.seek(0)
+                f.truncate(f.read().rfind(b"\n") + 1)
         f.seek(0, os.SEEK_END)
         f.write((to_json(row) + "\n").encode())
 
@@ -108,9 +115,9 @@ LOCK = ".lock" # held by the process using a run folder (`runs.lock_run`)
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin") # a model folder has one
 
-SPARSE_FILE = "model.sparse.safetensors" # a randprune export's weights (not `model.safetensors`: `from_pretrained` must not half-read it)
+SPARSE_FILE = "model.sparse.safetensors" # an export's weights (not `model.safetensors`, which `from_pretrained` loads)
 
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one will do
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model") # any one
 
 def is_tokenizer_file(name:str) -> bool:
     "Whether a file called `name` belongs to a saved tokenizer (what an export copies and a run fingerprints)."
@@ -127,13 +134,15 @@ def made_as(
     return kind if legacy is not None and legacy(folder) else None
 
 def _overlap(out:Path, inputs:dict, nested_ok:bool):
-    "Refuse an `out` that is one of `inputs` or contains one (unless in a randprune folder of its own, where `nested_ok`)."
+    "Refuse an `out` that is one of `inputs` or contains one (unless in a randprune folder of its own, `nested_ok`)."
     for flag, given in inputs.items():
         if not given or not Path(given).exists(): continue
         p = Path(given).resolve()
-        if p == out: raise ValueError(f"{out} is also the {flag} folder: an output is never an input; choose another --out")
+        if p == out:
+            raise ValueError(f"{out} is also the {flag} folder: an output is never an input; choose another --out")
         if out in p.parents and not (nested_ok and any(made_as(q) for q in p.parents if out in q.parents)):
-            raise ValueError(f"{out} contains the {flag} folder {p}: writing there could destroy it; choose another --out")
+            raise ValueError(f"{out} contains the {flag} folder {p}: writing there could destroy it; choose another "
+                             "--out")
 
 # %% ../nbs/00a_files.ipynb #4ffdc3f0
 def check_output(
@@ -147,9 +156,10 @@ def check_output(
     path = Path(out).resolve()
     _overlap(path, inputs or {}, nested_ok)
     if path.exists() and not path.is_dir(): raise ValueError(f"{out} is a file, not a folder: choose another --out")
-    if path.is_dir() and any(p.name not in (MARKER, LOCK) for p in path.iterdir()) and made_as(path, legacy, kind) != kind:
-        raise ValueError(f"{out} holds files randprune did not write as a {kind} folder (no {MARKER}): nothing was changed; "
-                         "choose a new or empty folder")
+    foreign = path.is_dir() and any(p.name not in (MARKER, LOCK) for p in path.iterdir())
+    if foreign and made_as(path, legacy, kind) != kind:
+        raise ValueError(f"{out} holds files randprune did not write as a {kind} folder (no {MARKER}): nothing was "
+                         "changed; choose a new or empty folder")
 
 def claim_output(out:str|Path, kind:str, **kwargs) -> Path:
     "`check_output`, then create `out` (if new) with its `MARKER`; `out`."

@@ -24,11 +24,11 @@ __all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'INPUTS', 'Resolved', 'res
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
-    "A run's resolved configuration (what `config.json` holds); `defaults` has what a field a stored one lacks stands for."
+    "A run's resolved configuration (what `config.json` holds); `defaults`: what a field a stored one lacks stands for."
     defaults:dict = {}
 
 def _defaults(config) -> dict:
-    "Each field's value where a stored config has none: its `absent` metadata (the behaviour before it existed), else its default."
+    "A field's value where a stored config has none: its `absent` metadata (the behaviour before it), else its default."
     return {f.name: f.metadata["absent"] if "absent" in f.metadata else field_default(f) for f in fields(config)}
 
 def resolved(**configs) -> Resolved:
@@ -63,8 +63,9 @@ def completed_steps(out:Path) -> list[Path]:
 def _identity(config:dict) -> dict:
     "`config` as compared on resume: without `NOT_IDENTITY` fields, with existing `PATH_FIELDS` folders resolved."
     if not isinstance(config, dict): return config
-    return {k: str(Path(v).resolve()) if k in PATH_FIELDS and isinstance(v, str) and v and Path(v).exists() else _identity(v)
-            for k, v in config.items() if k not in NOT_IDENTITY}
+    folder = lambda k, v: k in PATH_FIELDS and isinstance(v, str) and v and Path(v).exists()
+    kept = {k: v for k, v in config.items() if k not in NOT_IDENTITY}
+    return {k: str(Path(v).resolve()) if folder(k, v) else _identity(v) for k, v in kept.items()}
 
 # %% ../nbs/05a_runs.ipynb #fb9308e2
 class RunInUse(FileExistsError):
@@ -98,7 +99,7 @@ def _refuse_or_stale(out:Path, held:dict) -> bool:
     if host != socket.gethostname():
         raise RunInUse(f"{out} is locked by pid {pid} on host {host}: randprune cannot tell from here whether it still "
                        f"runs; wait for it, or, if it is gone, delete {lock}")
-    same = held.get("start") in (None, _started(pid))  # the pid still names the process that locked (an older lock: assumed)
+    same = held.get("start") in (None, _started(pid))  # the pid still names the locker (older lock: assumed)
     if pid == os.getpid() and same: return False
     if pid and _alive(pid) and same:
         older = "" if held.get("start") else (f"; this lock is in an older randprune's format, so a later process "
@@ -178,7 +179,9 @@ def start_run(
 ) -> Path:
     "Create run folder `out` with `config.json`, or check that an existing one was started with `config`."
     out = Path(out)
-    if not is_main_process(): wait_for_everyone(); return out  # the main process creates and checks the folder
+    if not is_main_process():  # the main process creates and checks the folder
+        wait_for_everyone()
+        return out
     path, defaults = out/"config.json", getattr(config, "defaults", {})
     config = json.loads(to_json(config))  # tuples -> lists, as stored
     claim_output(out, "run", inputs=inputs, legacy=_older_run, nested_ok=True)
@@ -188,11 +191,13 @@ def start_run(
         stored = {k: {**defaults.get(k, {}), **v} if isinstance(v, dict) else v for k, v in stored.items()}
     diff = config_diff(_identity(stored), _identity(config)) if stored is not None else None
     if diff and (completed_steps(out) or (out/"metrics.json").exists()):
+        precision = any(d.startswith("train.mixed_precision") for d in diff)
         why = (" (the precision is part of a run's identity: `auto` resolves to bf16 only on a CPU where bf16 is fast; "
-               "to go on here, give the precision it started with)") if any(d.startswith("train.mixed_precision") for d in diff) else ""
+               "to go on here, give the precision it started with)") if precision else ""
         raise ValueError(f"{out} was started with a different config; use a new --out, or the same flags. "
                          f"Differences: {'; '.join(diff)}{why}")
-    if diff: _log.warning(f"{out}: restarting with the new config (the old one never completed a step): {'; '.join(diff)}")
+    if diff: _log.warning(f"{out}: restarting with the new config (the old one never completed a step): "
+                          f"{'; '.join(diff)}")
     if diff is None or diff: write_json(path, config)
     now, resuming = fingerprints(inputs), bool(completed_steps(out)) or (out/"metrics.json").exists()
     if resuming and (out/INPUTS).exists(): check_inputs(out, now)
@@ -213,10 +218,12 @@ def save_checkpoint(folder:Path, model, masks, optimizer, state:dict):
     check_finite(model.state_dict(), f"{folder.name}: the weights to save")  # never a checkpoint holding NaN/inf
     def write(tmp:Path):
         tmp.mkdir(parents=True)
-        save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp/"model.safetensors"))
+        weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        save_file(weights, str(tmp/"model.safetensors"))
         if masks: save_masks(masks, tmp/"masks.safetensors")
-        torch.save(dict(optimizer=optimizer.state_dict(), rng=torch.get_rng_state(),
-                        cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None), tmp/"training_state.pt")
+        cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+        torch.save(dict(optimizer=optimizer.state_dict(), rng=torch.get_rng_state(), cuda_rng=cuda_rng),
+                   tmp/"training_state.pt")
         (tmp/"state.json").write_text(to_json(state, indent=1))
     write_atomically(folder, write)
 
@@ -236,8 +243,8 @@ def _check_fits(weights:dict, model, folder:Path):
     if diff := [k for k in {**own, **weights} if shape(own, k) != shape(weights, k)]:
         k, more = diff[0], f" (and {len(diff) - 1} more)" if len(diff) > 1 else ""
         raise CheckpointMismatch(f"checkpoint {folder.name} does not fit the model: {k} is {shape(weights, k)} there, "
-                                 f"{shape(own, k)} in the model{more}. Was the model folder replaced since the run started? "
-                                 "Put it back, or use a new --out")
+                                 f"{shape(own, k)} in the model{more}. Was the model folder replaced since the run "
+                                 "started? Put it back, or use a new --out")
 
 def _check_contents(weights:dict, masks:dict|None, state, model, folder:Path, prunable=None):
     "Refuse weights of another dtype than the model's, masks not of `prunable`, a state without every step's history."
@@ -253,7 +260,7 @@ def _check_contents(weights:dict, masks:dict|None, state, model, folder:Path, pr
         raise ValueError(f"its state.json does not hold the history of its {steps} step(s)")
 
 def load_checkpoint(folder:Path, model, optimizer, prunable=None) -> tuple[dict|None, dict]:
-    "Restore weights, optimizer state and RNG states from `folder`; return its masks and `state.json`. Reads and checks every file before changing anything."
+    "Restore weights, optimizer and RNG states from `folder` (every file read and checked first); its masks and state."
     weights = load_file(str(folder/"model.safetensors"))
     check_finite(weights, f"checkpoint {folder}")
     _check_fits(weights, model, folder)
@@ -298,11 +305,13 @@ def read_metrics(
     path = Path(run)/"metrics.json"
     if not path.is_file():
         done = completed_steps(Path(run))
-        far = f": {len(done)} step(s) completed so far (the last {done[-1].name}); rerun its command to resume" if done else ""
+        far = (f": {len(done)} step(s) completed so far (the last {done[-1].name}); rerun its command to resume"
+               if done else "")
         raise FileNotFoundError(f"{run} has no metrics.json (not a finished run){far}")
     try: metrics = json.loads(path.read_text())
     except ValueError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
-    if missing := [k for k in ("task", "dev") if k not in metrics]: raise ValueError(f"{path}: incomplete (no {', '.join(missing)})")
+    if missing := [k for k in ("task", "dev") if k not in metrics]:
+        raise ValueError(f"{path}: incomplete (no {', '.join(missing)})")
     return metrics
 
 # %% ../nbs/05a_runs.ipynb #7d44e3eb

@@ -98,9 +98,9 @@ def margin_noise(
 ) -> float:
     "The noise of `row`'s score minus IMP's: its paired bootstrap noise and sqrt(2) x IMP's seed noise, in quadrature."
     if row.get("paired_noise") is None:
-        raise ValueError(f"candidate {row['candidate']} has no paired noise: the margin rule needs it (randprune "
-                         "prune's EMEP and full selection measure it with noise_resamples > 0; the Trainer callback does "
-                         "not)")
+        raise ValueError(f"candidate {row['candidate']} has no paired noise: the margin rule needs it "
+                         "(randprune prune's EMEP and full selection measure it with noise_resamples > 0; the Trainer "
+                         "callback does not)")
     return math.hypot(row["paired_noise"], math.sqrt(2) * (imp.get("seed_noise") or 0.))
 
 @RULES.register

@@ -196,7 +196,8 @@ class Evaluator:
 
     def step(self, model:nn.Module, step:int, steps:int, loss:float, lr:float, device=None) -> dict|None:
         "Record the step's training loss; evaluate if it is time. The new row, or None."
-        self.losses.append(loss); self.steps.append(loss)
+        self.losses.append(loss)
+        self.steps.append(loss)
         if not self.due(step, steps): return None
         if self.loader is not None: self.last = predict(model, self.loader, device, self.cast)
         metrics = task_metrics(self.task, *self.last) if self.loader is not None else {}
