@@ -18,8 +18,8 @@ from .dist import masks_digest
 from .methods import callback_methods, method
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
 from .scores import SCORES
-from .selection import (SelectionConfig, SelectionContext, StageState, candidate_masks, candidate_row, emep_training,
-                                 score_of, stage_candidate, train_seed)
+from .selection import (SelectionConfig, SelectionContext, StageState, candidate_masks, emep_training, score_of,
+                                 start_candidate, train_seed)
 from .strategies import SELECTIONS, select_masks
 from .train import TrainConfig, make_scheduler
 
@@ -79,8 +79,9 @@ def _checked(config, sampler, selection) -> tuple:
         if not isinstance(value, cls):
             raise TypeError(f"RandPruneCallback({name}=...) takes a {cls.__name__}, got a {type(value).__name__}: "
                             f"use {cls.__name__}(**settings)")
-    selects = method(config.method).selects
-    reads_sampler = selects or SAMPLERS.get(method(config.method).drawn(selection)).Settings is not None
+    m = method(config.method)
+    selects = m.selects
+    reads_sampler = selects or SAMPLERS.get(m.drawn(selection)).Settings is not None
     unused = [] if reads_sampler or sampler == SamplerConfig() else ["sampler"]
     default = SelectionConfig()
     if not selects and selection != default: unused.append("selection")
@@ -121,10 +122,7 @@ class TrainerEvaluation:
         if training is not None or local:
             raise ValueError("a Trainer trains candidates with EMEP's settings, data-parallel")
         start = time.perf_counter()
-        state.restore(ctx.model, ctx.optimizer)
-        built = masks is None  # built here from the state's weights (else the caller reports `differs`)
-        masks = masks or stage_candidate(ctx, state, candidate)
-        row = candidate_row(ctx, state, candidate, masks if built else None)
+        masks, row = start_candidate(ctx, state, candidate, masks)
         evals, done = self._emep(ctx, masks, epochs, steps, train_seed(ctx, state.stage, candidate, rep))
         label = f"stage {state.stage} candidate {candidate}"
         row.update(evaluations=evals, score=score_of(evals, ctx.selection, self.sign, label), steps=done,

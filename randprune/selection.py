@@ -20,7 +20,7 @@ from .train import Objective, TrainConfig, TrainResult, make_loader, task_metric
 # %% auto #0
 __all__ = ['Randomness', 'Parallel', 'CandidateSeeds', 'selection_modes', 'selection_mode', 'SelectionConfig', 'candidate_masks',
            'StageState', 'SelectionContext', 'emep_training', 'score_of', 'zero_step_losses', 'paired_noise',
-           'stage_candidate', 'stage_imp', 'train_seed', 'candidate_row', 'evaluate_candidate']
+           'stage_candidate', 'stage_imp', 'train_seed', 'candidate_row', 'start_candidate', 'evaluate_candidate']
 
 # %% ../nbs/05_selection.ipynb #43397819
 def selection_modes() -> tuple[str, ...]:
@@ -285,6 +285,18 @@ def candidate_row(
     draws = _mean_draws(ctx.params, state.sparsity, ratio)
     return dict(stage=state.stage, candidate=candidate, ratio=ratio, draws=draws, differs=differs)
 
+def start_candidate(
+    ctx:SelectionContext, # the model, optimizer and settings
+    state:StageState, # where the candidate starts from (restored here)
+    candidate:int, # candidate index
+    masks:MaskSet|None=None, # its masks if already built (the caller then reports `differs`)
+) -> tuple[MaskSet, dict]:
+    "Put the stage's state back; the candidate's masks (built from its weights unless given) and the start of its row."
+    state.restore(ctx.model, ctx.optimizer)
+    built = masks is None
+    masks = masks or stage_candidate(ctx, state, candidate)
+    return masks, candidate_row(ctx, state, candidate, masks if built else None)
+
 def evaluate_candidate(
     ctx:SelectionContext, # model, optimizer, data, settings
     state:StageState, # where the candidate starts from
@@ -298,12 +310,9 @@ def evaluate_candidate(
     rep:int=0, # > 0: a re-seeded repeat (the training noise of IMP's score)
 ) -> dict:
     "Train candidate `candidate` from `state` for `epochs`; its score, what it was measured on, randomness and time."
-    start, score = time.perf_counter(), SCORES.get(ctx.selection.score)
-    state.restore(ctx.model, ctx.optimizer)
-    built = masks is None  # built here from the state's weights (else the caller reports `differs`)
-    masks, emep = masks or stage_candidate(ctx, state, candidate), training is None
+    start, score, emep = time.perf_counter(), SCORES.get(ctx.selection.score), training is None
+    masks, row = start_candidate(ctx, state, candidate, masks)
     training = training or emep_training(ctx.training, ctx.selection)
-    row = candidate_row(ctx, state, candidate, masks if built else None)
     apply_masks(ctx.model, masks)
     if not score.trains:
         zero = zero_step_losses(ctx)
