@@ -17,7 +17,7 @@ DEMO_DATA = --task sst2 --max_train_samples 2200 --validation_size 300 --max_seq
 DEMO_FT = --epochs 2 --lr 5e-5
 DEMO_PRUNE = --stages 0.5 0.75 0.875 --warmup_epochs 0 --stage_epochs 1 --lr 1e-4 --schedule constant \
 	--last_stage_schedule linear --weight_decay 0 --max_grad_norm 0 --eval_every 35
-DEMO_MCSS = --method mcss --candidates 3 --ratios 5e-5 1e-4 --emep_epochs 0.15 --emep_lr 2e-4 --emep_eval_every 5 \
+DEMO_MCSS = --select mcss --candidates 3 --ratios 5e-5 1e-4 --emep_epochs 0.15 --emep_lr 2e-4 --emep_eval_every 5 \
 	--score_last 2 --score loss
 
 .PHONY: demo masks test test-fast bench signal evidence evidence-cpu quality gpu-bundle docs-check readme clean-venv
@@ -32,7 +32,7 @@ $(STAMP): settings.ini setup.py
 
 demo: $(STAMP)
 	$(BIN)/randprune finetune $(DEMO_DATA) $(DEMO_FT) --out $(DEMO_OUT)/dense
-	$(BIN)/randprune prune $(DEMO_DATA) $(DEMO_PRUNE) --method deterministic --teacher $(DEMO_OUT)/dense/final --out $(DEMO_OUT)/imp-8x
+	$(BIN)/randprune prune $(DEMO_DATA) $(DEMO_PRUNE) --sampler deterministic --teacher $(DEMO_OUT)/dense/final --out $(DEMO_OUT)/imp-8x
 	$(BIN)/randprune prune $(DEMO_DATA) $(DEMO_PRUNE) $(DEMO_MCSS) --teacher $(DEMO_OUT)/dense/final --out $(DEMO_OUT)/mcss-8x
 	$(BIN)/randprune report $(DEMO_OUT)/imp-8x $(DEMO_OUT)/mcss-8x
 	@echo "One small run per method is a demonstration, not evidence: for that, the evidence benchmark (make quality)."

@@ -1,6 +1,6 @@
 """Scaling out on one machine: candidate-parallel MCSS with 2 processes vs 1, and `randprune ablate --workers 2` vs 1.
 
-1. MCSS selection: `randprune prune --method mcss` (one stage, 4 candidates, EMEP one epoch) on MiniLM-L6 and an SST-2
+1. MCSS selection: `randprune prune --select mcss` (one stage, 4 candidates, EMEP one epoch) on MiniLM-L6 and an SST-2
    subset, launched with `torch.distributed.run` as 1 and as 2 processes of one thread each. The selection's wall time
    is read from the run: one process, the sum of its candidates' EMEP seconds; two processes, the larger of the two
    processes' sums (process i scores candidates i, i + 2, ...). The whole command's wall time (start-up, loading,
@@ -53,7 +53,7 @@ def mcss_args(smoke: bool, d: Path, out: Path) -> list[str]:
     else:
         data = ["--max_train_samples", "800", "--validation_size", "100", "--max_seq_length", "64", "--batch_size", "16"]
         teacher = bundled_minilm()
-    return ["prune", "--teacher", teacher, "--out", str(out), "--task", "sst2", *data, "--method", "mcss",
+    return ["prune", "--teacher", teacher, "--out", str(out), "--task", "sst2", *data, "--select", "mcss",
             "--candidates", str(CANDIDATES), "--stages", "0.5", "--warmup_epochs", "0", "--stage_epochs", "0.02",
             "--emep_epochs", "1", "--emep_eval_every", "10", "--noise_resamples", "0"]
 

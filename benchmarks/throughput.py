@@ -116,7 +116,7 @@ def imp_runs(smoke: bool) -> dict:
         for seed in IMP_SEEDS:
             cfg = TrainConfig(lr=ft_train.lr if smoke else 1e-4, batch_size=ft_train.batch_size, schedule="constant", weight_decay=0.,
                               max_grad_norm=0., eval_every=ft_train.eval_every if smoke else 40, mixed_precision=prec, seed=seed)
-            run = PruneConfig(teacher=str(root/"teacher"/"final"), out=str(root/f"imp-{prec}-seed{seed}"), method="deterministic",
+            run = PruneConfig(teacher=str(root/"teacher"/"final"), out=str(root/f"imp-{prec}-seed{seed}"), sampler="deterministic",
                               stages=[.5, .75], warmup_epochs=0., stage_epochs=.5 if smoke else 1.)
             m = prune(stage_data, cfg, SamplerConfig(), SelectionConfig(), DistillConfig(), run, progress=False)
             rows.setdefault(prec, {})[seed] = dict(dev=m["dev"]["accuracy"], seconds=m["seconds"])

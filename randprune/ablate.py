@@ -16,6 +16,7 @@ from .analysis import finished_runs
 from .core import to_json
 from .experiment import check_parameters, experiment_configs, fill_templates, teacher_run
 from .files import claim_output
+from .methods import stored_method
 from .runs import RunInUse, _older_run, lock_run, unlock_run
 from .units import Budget, check_teacher, progress_line, publish_unit, unit_status
 
@@ -341,9 +342,9 @@ def point_status(
     params:dict, # its parameters
 ) -> str:
     "'published' (its small files are in `pub`), else its run folder's `unit_status`: 'finished', 'todo' or a refusal."
-    if pub is not None and (status := unit_status(pub/run_id, params)) != "todo":
+    if pub is not None and (status := unit_status(pub/run_id, params, stored_method)) != "todo":
         return "published" if status == "finished" else status
-    return unit_status(batch_dir/run_id, params)
+    return unit_status(batch_dir/run_id, params, stored_method)  # a run in the old `method` spelling is the same
 
 def _teacher(folder:Path, params:dict) -> str:
     "The folder of the teacher the run in `folder` distils from, as its parameters name it."

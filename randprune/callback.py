@@ -15,7 +15,7 @@ from transformers import TrainerCallback
 from .core import (BERT_TARGETS, MaskSet, apply_masks, check_settings_finite, derive_seed, load_masks,
                             mask_optimizer_state, prunable_parameters, save_masks)
 from .dist import masks_digest
-from .methods import callback_methods, method
+from .methods import Method, Select, read_method
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
 from .scores import SCORES
 from .selection import (SelectionConfig, SelectionContext, StageState, candidate_masks, emep_training, score_of,
@@ -36,17 +36,19 @@ class CallbackConfig:
     warmup_steps:int = 0 # optimizer steps before the first stage (dense; 0 = prune before the first step)
     stage_steps:int = 0 # optimizer steps of training after each stage (0: from `stage_epochs`)
     stage_epochs:float = 1. # epochs of training after each stage, when `stage_steps` is 0 (the Trainer's epochs)
-    # a sampler (deterministic = IMP, ensemble, uniform, a plug-in's) or mcss (candidates scored by EMEP)
-    method:str = field(default="deterministic", metadata=dict(choices=callback_methods))
+    # the sampler of each stage's mask: deterministic = IMP, ensemble, uniform, a plug-in's
+    sampler:str = field(default=Method.sampler, metadata=dict(choices=SAMPLERS.names))
+    # "mcss": select each stage's mask among IMP's and candidates scored by EMEP with the Trainer (see `attach`)
+    select:Select = Method.select
     targets:list = field(default_factory=lambda: list(BERT_TARGETS)) # prunable parameters (names or regexes)
     ignore:list = field(default_factory=list) # parameters never pruned (names or regexes)
     seed:int = 0 # seed of the randomized masks (and random ties)
+    method:str = "" # deprecated: the old spelling of the two above (a sampler's name, or "mcss")
 
     def __post_init__(self):
         check_settings_finite(self)
         check_stages(self.stages)
-        if self.method not in callback_methods():
-            raise ValueError(f"method must be one of {callback_methods()}, got {self.method!r}")
+        read_method(self)
         if self.warmup_steps < 0 or self.stage_steps < 0 or (not self.stage_steps and not self.stage_epochs > 0):
             raise ValueError(f"warmup_steps and stage_steps must be >= 0, and stage_epochs > 0 when stage_steps is 0; "
                              f"got {self.warmup_steps}, {self.stage_steps} and {self.stage_epochs}")
@@ -79,7 +81,7 @@ def _checked(config, sampler, selection) -> tuple:
         if not isinstance(value, cls):
             raise TypeError(f"RandPruneCallback({name}=...) takes a {cls.__name__}, got a {type(value).__name__}: "
                             f"use {cls.__name__}(**settings)")
-    m = method(config.method)
+    m = Method.of(config)
     selects = m.selects
     reads_sampler = selects or SAMPLERS.get(m.drawn(selection)).Settings is not None
     unused = [] if reads_sampler or sampler == SamplerConfig() else ["sampler"]
@@ -92,8 +94,8 @@ def _checked(config, sampler, selection) -> tuple:
     if selects and selection.trains_winner:
         raise ValueError(f"selection={selection.selection!r} trains the winner for the whole stage, which the Trainer "
                          "does itself: use a mode that scores candidates ('emep', 'halving'), or `randprune prune`")
-    if unused: raise ValueError(f"method {config.method!r} does not use {', '.join(unused)}: leave it out, or choose a "
-                                "method that does")
+    if unused: raise ValueError(f"{m.label} does not use {', '.join(unused)}: leave it out, or choose a method "
+                                "that does")
     return config, sampler, selection
 
 def _resumed_masks(params:dict, optimizer, folder:Path) -> MaskSet:
@@ -212,8 +214,8 @@ class RandPruneCallback(TrainerCallback):
     "Prune a `Trainer`'s model stage by stage with randprune's samplers or MCSS; masks kept, saved and restored."
     def __init__(self,
                  config:CallbackConfig|None=None, # when and how to prune (None: `CallbackConfig()`)
-                 sampler:SamplerConfig|None=None, # the randomized sampler's settings (methods "ensemble" and "mcss")
-                 selection:SelectionConfig|None=None): # candidates and EMEP (method "mcss")
+                 sampler:SamplerConfig|None=None, # the randomized sampler's settings ("ensemble", and MCSS's candidates)
+                 selection:SelectionConfig|None=None): # candidates and EMEP (`select="mcss"`)
         self.config, self.sampler, self.selection = _checked(config, sampler, selection)
         self.masks, self.params, self.at, self.history, self.mcss = None, None, [], [], None
 
@@ -232,9 +234,9 @@ class RandPruneCallback(TrainerCallback):
 
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
         c = self.config
-        if method(c.method).selects:
+        if Method.of(c).selects:
             if self.mcss is None:
-                raise ValueError("method 'mcss' trains and evaluates candidates with the Trainer: add the callback "
+                raise ValueError("select='mcss' trains and evaluates candidates with the Trainer: add the callback "
                                  "with `callback.attach(trainer)` (not `callbacks=[...]`)")
             self.mcss.check()
         self.params = prunable_parameters(model, c.targets, c.ignore)
@@ -252,7 +254,7 @@ class RandPruneCallback(TrainerCallback):
 
     def _next_masks(self, stage:int):
         "The masks of `stage`, sampled (or selected by MCSS) within the current ones from the current weights."
-        c, sparsity, m = self.config, self.config.stages[stage - 1], method(self.config.method)
+        c, sparsity, m = self.config, self.config.stages[stage - 1], Method.of(self.config)
         if not m.selects:
             seed = derive_seed(c.seed, "masks", stage)
             drawn = m.drawn(self.selection)

@@ -44,8 +44,8 @@ def given_flags(argv:list[str]) -> set[str]:
 def configs_from_args(args:argparse.Namespace, *classes, explicit:set|None=None) -> list:
     "Instances of `classes` from the parsed flags (each validates itself); a `recipe` fills flags not in `explicit`."
     params = {f.name: getattr(args, f.name) for cls in classes for f in fields(cls)}
-    params = with_recipe(params, explicit if explicit is not None else set(params))
-    return [cls(**{f.name: params[f.name] for f in fields(cls)}) for cls in classes]
+    params = with_recipe(params, explicit if explicit is not None else set(params))  # an old `--method`: read as new
+    return [cls(**{f.name: params[f.name] for f in fields(cls) if f.name in params}) for cls in classes]
 
 # %% ../nbs/10_cli.ipynb #2ed3f356
 COMMANDS = {
@@ -65,13 +65,13 @@ TITLES = {PruneConfig: "what to prune, where to, how (--teacher is required)",
           FinetuneConfig: "what to fine-tune, where to", DemoConfig: "which model, which stages",
           AblateConfig: "where and how the batch runs", DataConfig: "data",
           TrainConfig: "training", SamplerConfig: "samplers (ensemble, MCSS candidates, plug-ins' --options)",
-          SelectionConfig: "MCSS selection (--method mcss)", DistillConfig: "distillation loss (--loss kd)",
+          SelectionConfig: "MCSS selection (--select mcss)", DistillConfig: "distillation loss (--loss kd)",
           OneshotRunConfig: "what to prune one-shot, where to (--model is required)",
           OneshotConfig: "how each matrix's mask is chosen"} # --help's group titles
 
 USAGE = dict( # --help's first line, per command
     finetune="[--model MODEL] [--task TASK] [--out RUN] [flags]", masks="[--model MODEL] [--out FOLDER] [flags]",
-    prune="--teacher MODEL [--out RUN] [--method METHOD] [--stages S [S ...]] [flags]", ablate="[flags] GRID",
+    prune="--teacher MODEL [--out RUN] [--sampler S | --select mcss] [--stages S [S ...]] [flags]", ablate="[flags] GRID",
     oneshot="--model MODEL [--task TASK] [--pattern P] [--score S] [--candidates N] [--out RUN] [flags]")
 
 def report(*runs:str|Path) -> dict:

@@ -5,7 +5,7 @@
 # %% ../nbs/07_experiment.ipynb #9205e696
 from __future__ import annotations
 import difflib, time
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 import pandas as pd
 from pathlib import Path
@@ -13,6 +13,7 @@ from pathlib import Path
 from .core import field_default
 from .data import DataConfig
 from .distill import DistillConfig
+from .methods import Method, upgraded
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune
 from .runs import RunInUse
 from .schema import settings
@@ -119,7 +120,7 @@ def paper_recipe(
     "The official scripts' settings for `task`, as parameter -> value."
     return dict(
         batch_size=64, lr=5e-5, weight_decay=0., adam_eps=1e-6, max_grad_norm=0., warmup_ratio=.1, schedule="constant",
-        eval_every=50, early_stopping=100, mixed_precision="auto", method="mcss", stages=list(PAPER_STAGES),
+        eval_every=50, early_stopping=100, mixed_precision="auto", select="mcss", stages=list(PAPER_STAGES),
         warmup_epochs=1., stage_epochs=10., last_stage_schedule="linear", loss="kd", candidates=8, include_imp=True,
         ratios=list(REFERENCE_RATIOS), selection="emep", emep_epochs=1., emep_lr=2e-4, emep_warmup_ratio=.1,
         emep_eval_every=50, score_last=10, score="metric", tie_break="random", power=5.,
@@ -134,7 +135,10 @@ def with_recipe(
     params:dict, # a run's parameters (`recipe` among them, or not)
     explicit, # the names given explicitly (they keep their values)
 ) -> dict:
-    "`params` with the recipe's value for every parameter not given explicitly."
+    "`params` with the recipe's value for every parameter not given explicitly (an old `method`: as its settings)."
+    method = set(asdict(Method()))  # one choice in three settings: one given, the recipe's method gives way
+    if params.get("method") or method & set(explicit): explicit = {*explicit, *method}
+    params = upgraded(params)
     name = params.get("recipe", PruneConfig.recipe)
     if name not in RECIPES: return params
     recipe = RECIPES[name](params.get("task", DataConfig.task))
@@ -146,7 +150,7 @@ RECIPE_SOURCES = dict( # where each paper setting comes from
     max_grad_norm="our reading of the training loop", warmup_ratio="py (10%)",
     schedule="sh (constant_with_warmup)", eval_every="sh (eval_step 50)",
     early_stopping="utils_randomness.py (patience 100)",
-    mixed_precision="py (fp16=True)", method="py", stages="py", warmup_epochs="py (1 dense epoch)",
+    mixed_precision="py (fp16=True)", select="py", stages="py", warmup_epochs="py (1 dense epoch)",
     stage_epochs="sh (10 epochs)", last_stage_schedule="py (linear in the last stage)", loss="sh (--kd)",
     candidates="sh (8 + 8)",
     include_imp="ours: IMP's mask is candidate 0, so selection never scores below IMP (official: 8 randomized; "

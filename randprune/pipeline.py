@@ -20,7 +20,7 @@ from .data import DataConfig, get_task, load_glue, task_folder, tokenize
 from .distill import DistillConfig
 from .runs import finished_run, resolved, resume, save_checkpoint, save_final, start_run, unlock_run
 from .models import check_model_folder, check_pair, load_model, load_tokenizer
-from .methods import method, prune_methods
+from .methods import SCHEDULES, Method, Select, old_methods, read_method
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState
 from .strategies import select_masks
@@ -55,10 +55,13 @@ class PruneConfig:
     "The pruning schedule and method; the field names are CLI flags."
     teacher:str = "" # the dense fine-tuned model folder: the KD teacher, and the student's initialisation
     out:str = "runs/prune" # run folder
-    # a sampler (deterministic = IMP, ensemble, uniform, a plug-in's), mcss (select among candidates), or gmp (gradual
-    # magnitude pruning)
-    method:str = field(default="deterministic", metadata=dict(choices=prune_methods))
     stages:list = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity after each stage (increasing, < 1)
+    # the sampler of each pruning step's mask: deterministic = IMP, ensemble, uniform, a plug-in's
+    sampler:str = field(default=Method.sampler, metadata=dict(choices=SAMPLERS.names))
+    # "mcss": select each stage's mask among IMP's and --candidates drawn by --candidate_sampler, by EMEP instead
+    select:Select = Method.select
+    # how sparsity grows: "stages" (each of --stages in turn) or "gmp" (the cubic schedule in --gmp_prunings steps)
+    sparsity_schedule:str = field(default=Method.sparsity_schedule, metadata=dict(choices=SCHEDULES.names))
     warmup_epochs:float = 1. # dense distillation before the first stage (0 = none)
     stage_epochs:float = 1. # training after each pruning step (with `early_stopping`: at most)
     last_stage_schedule:LastSchedule = "same" # the last stage's schedule: "same" as `schedule`, "linear" or "constant"
@@ -69,12 +72,13 @@ class PruneConfig:
     recipe:Recipe = "custom" # "paper": the official scripts' settings for every field left at its default
     # gmp: magnitude pruning steps on the cubic schedule up to the last stage's sparsity, in the same total training
     gmp_prunings:int = 16
+    # deprecated: the old spelling of the three above (a sampler's name, "mcss" or "gmp")
+    method:str = field(default="", metadata=dict(choices=old_methods))
 
     def __post_init__(self):
         check_settings_finite(self)
         if not self.teacher: raise ValueError("teacher: the folder of a fine-tuned model is required")
-        if self.method not in prune_methods():
-            raise ValueError(f"method must be one of {prune_methods()}, got {self.method!r}")
+        read_method(self)  # an old `method`, stored as the settings it stands for; the settings checked
         check_choice("recipe", self.recipe, Recipe)
         check_choice("last_stage_schedule", self.last_stage_schedule, LastSchedule)
         check_stages(self.stages)
@@ -86,10 +90,10 @@ class PruneConfig:
 def prune_sections(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selection:SelectionConfig,
                    distill:DistillConfig, run:PruneConfig) -> dict:
     "The configs a pruning run uses, by section name: the sampler's where it has settings, selection only for MCSS."
-    m = method(run.method)
+    m = Method.of(run)
     used, drawn = dict(data=data, train=training), m.drawn(selection)
     if m.selects and sampler.ratio != SamplerConfig.ratio:  # it would be replaced by each candidate's
-        raise ValueError(f"ratio={sampler.ratio} is the ensemble sampler's r for --method ensemble: MCSS draws each "
+        raise ValueError(f"ratio={sampler.ratio} is the ensemble sampler's r for --sampler ensemble: MCSS draws each "
                          "candidate with one of --ratios (e.g. --ratios 5e-5 1e-4)")
     if drawn in SAMPLERS:
         make_sampler(drawn, sampler)  # its settings checked before anything runs
@@ -141,17 +145,16 @@ class Step:
 
 def plan(run:PruneConfig) -> list[Step]:
     "The steps of `run`: the warm-up (if any), then one per stage (gmp: one per pruning, in the stages' training)."
-    m = method(run.method)
-    stages, epochs = m.sparsities(run)
-    name = m.step_name
+    schedule = Method.of(run).schedule
+    stages, epochs = schedule.sparsities(run)
+    name = schedule.step_name
     steps = [("warmup", 0, None, run.warmup_epochs)] * (run.warmup_epochs > 0) + [
         (f"{name} {k}", k, s, epochs, k == len(stages)) for k, s in enumerate(stages, 1)]
     return [Step(i, *s) for i, s in enumerate(steps)]
 
 # %% ../nbs/06_pipeline.ipynb #a4b58e6a
-def _stage_masks(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path, progress:bool) -> tuple:
-    "The step's masks (sampled by `run.method`, or selected among MCSS candidates) and the candidates' rows."
-    m = method(run.method)
+def _stage_masks(ctx:SelectionContext, m:Method, step:Step, masks, out:Path, progress:bool) -> tuple:
+    "The step's masks (drawn by the method's sampler, or selected among MCSS candidates) and the candidates' rows."
     if not m.selects:
         seed = derive_seed(ctx.training.seed, "masks", step.stage)
         return sample_masks(ctx.params, step.sparsity, masks, m.drawn(ctx.selection), ctx.sampler, seed=seed), None
@@ -160,11 +163,11 @@ def _stage_masks(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Pa
 
 def _run_step(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path, progress:bool) -> tuple:
     "Prune (if a stage) and train one step; its masks, candidates and best validation score."
-    candidates = None
+    candidates, m = None, Method.of(run)
     if step.sparsity is not None:
-        masks, candidates = _stage_masks(ctx, run, step, masks, out, progress)
+        masks, candidates = _stage_masks(ctx, m, step, masks, out, progress)
         apply_masks(ctx.model, masks)
-        if method(run.method).selects and ctx.selection.trains_winner:  # the winner was trained for the stage already
+        if m.selects and ctx.selection.trains_winner:  # the winner was trained for the stage already
             return masks, candidates, next(c["best"] for c in candidates if c["winner"])
     last = step.last and run.last_stage_schedule != "same"
     training = replace(ctx.training, schedule=run.last_stage_schedule) if last else ctx.training

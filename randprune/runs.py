@@ -14,13 +14,15 @@ from safetensors.torch import load_file, save_file
 from .core import check_finite, field_default, load_masks, save_masks, to_json
 from .dist import is_main_process, wait_for_everyone
 from .files import LOCK, TMP, WEIGHT_FILES, claim_output, is_tokenizer_file, write_atomically, write_json
+from .methods import stored_method
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'STEP_DIR', 'INPUTS', 'Resolved', 'resolved', 'config_diff', 'completed_steps',
-           'RunInUse', 'lock_run', 'unlock_run', 'fingerprints', 'check_inputs', 'start_run', 'finished_run',
-           'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics', 'save_final']
+__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'RESPELLED', 'STEP_DIR', 'INPUTS', 'Resolved', 'resolved', 'config_diff',
+           'completed_steps', 'RunInUse', 'lock_run', 'unlock_run', 'fingerprints', 'check_inputs', 'start_run',
+           'finished_run', 'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics',
+           'save_final']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
@@ -53,6 +55,7 @@ def config_diff(
 # %% ../nbs/05a_runs.ipynb #0e7b6ce6
 NOT_IDENTITY = ("out", "eval_batch_size") # config fields that cannot change a run's result
 PATH_FIELDS = ("teacher", "glue_dir", "model", "teacher_out", "tokenizer") # config fields that name folders
+RESPELLED = dict(prune=stored_method) # sections whose older spellings are read as today's (`--method mcss`)
 
 STEP_DIR = re.compile(r"step-\d+") # a completed checkpoint's folder name (not `.tmp`, not `.damaged`)
 
@@ -61,8 +64,9 @@ def completed_steps(out:Path) -> list[Path]:
     return sorted(p for p in (out/"checkpoints").glob("step-*") if p.is_dir() and STEP_DIR.fullmatch(p.name))
 
 def _identity(config:dict) -> dict:
-    "`config` as compared on resume: without `NOT_IDENTITY` fields, with existing `PATH_FIELDS` folders resolved."
+    "`config` as compared on resume: in today's spelling, without `NOT_IDENTITY` fields, `PATH_FIELDS` resolved."
     if not isinstance(config, dict): return config
+    config = {k: RESPELLED[k](v) if k in RESPELLED and isinstance(v, dict) else v for k, v in config.items()}
     folder = lambda k, v: k in PATH_FIELDS and isinstance(v, str) and v and Path(v).exists()
     kept = {k: v for k, v in config.items() if k not in NOT_IDENTITY}
     return {k: str(Path(v).resolve()) if folder(k, v) else _identity(v) for k, v in kept.items()}

@@ -79,7 +79,7 @@ def _scatter(idx:Tensor, keep:Tensor, like:Tensor) -> Tensor:
 # %% ../nbs/02_sampling.ipynb #8588ae63
 class Sampler:
     "How a mask's kept weights are chosen; subclass, name it, implement `compute_mask`, and register it in `SAMPLERS`."
-    name:ClassVar[str] = "" # what `--method` calls it
+    name:ClassVar[str] = "" # what `--sampler` calls it
     randomized:ClassVar[bool] = True # whether its masks depend on the generator (MCSS draws candidates with those)
     Settings:ClassVar[type|None] = None # a dataclass of its settings (given as `SamplerConfig.options`), or None
 

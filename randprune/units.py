@@ -37,12 +37,13 @@ class Budget:
 def unit_status(
     folder:Path, # a unit's folder (a run, or its published copy)
     params:dict, # the unit's parameters
+    spelled=None, # reads parameters in today's spelling, both the stored and these (`ablate`: `methods.stored_method`)
 ) -> str:
     "'finished', 'todo', or a message if `folder` holds a unit with other parameters."
-    saved = Path(folder)/"params.json"
+    saved, spelled = Path(folder)/"params.json", spelled or (lambda p: p)
     if not saved.exists(): return "todo"
     old = json.loads(saved.read_text())["params"]
-    if diff := config_diff(old, json.loads(to_json(params))):
+    if diff := config_diff(spelled(old), spelled(json.loads(to_json(params)))):
         return f"{folder} holds a unit with other parameters ({'; '.join(diff)}); delete it or rename the batch"
     return "finished" if (Path(folder)/"metrics.json").exists() else "todo"
 

@@ -9,7 +9,7 @@ from randprune.cli import main
 from randprune.testing import tiny_run
 
 TRAIN = ["--max_seq_length", "16", "--lr", "3e-3", "--batch_size", "16", "--eval_every", "5"]
-STAGES = ["--method", "deterministic", "--warmup_epochs", "0", "--stage_epochs", "0.5", "--stages", "0.5", "0.75"]
+STAGES = ["--sampler", "deterministic", "--warmup_epochs", "0", "--stage_epochs", "0.5", "--stages", "0.5", "0.75"]
 
 
 def pytest_configure(config):

@@ -40,7 +40,7 @@ def teacher(tmp_path_factory):
 
 def prune_args(tr, d, out):
     return ["prune", "--teacher", str(d/"teacher"/"final"), "--out", str(out), "--task", "sst2", "--glue_dir", tr.data.glue_dir,
-            "--max_seq_length", "16", "--lr", "3e-3", "--batch_size", str(BATCH), "--eval_every", "4", "--method", "mcss",
+            "--max_seq_length", "16", "--lr", "3e-3", "--batch_size", str(BATCH), "--eval_every", "4", "--select", "mcss",
             "--candidates", "2", "--stages", "0.5", "0.75", "--emep_epochs", "0.5", "--warmup_epochs", "0", "--noise_resamples", "0"]
 
 

@@ -34,7 +34,7 @@ def test_papermill_runs_prune_glue(tiny, tmp_path):
     d, params = tiny
     out = tmp_path/"run"
     pm.execute_notebook(str(NB), str(tmp_path/"executed.ipynb"), progress_bar=False,
-                        parameters=dict(params, method="mcss", candidates=2, emep_epochs=0.5, out=str(out), teacher_out=str(d/"teacher")))
+                        parameters=dict(params, select="mcss", candidates=2, emep_epochs=0.5, out=str(out), teacher_out=str(d/"teacher")))
     metrics = json.loads((out/"metrics.json").read_text())
     assert [s["sparsity"] for s in metrics["steps"]] == [0.5, 0.75]
     assert len(metrics["steps"][1]["candidates"]) == 2
@@ -60,8 +60,8 @@ def test_batch_continues_past_a_failed_run(tiny, tmp_path):
     _, params = tiny
     grid = dict(batch="b", params=dict(params, teacher_out="{batch_dir}/teacher"),
                 analysis_params=dict(guarded=[]),  # a tiny model need not beat the majority class: no collapse gate
-                grid=dict(method=[dict(name="imp", method="deterministic"), dict(name="broken", method="uniform", ignore=["no.such.weight"]),
-                                  dict(name="uniform", method="uniform")], seed=[0]))
+                grid=dict(method=[dict(name="imp", sampler="deterministic"), dict(name="broken", sampler="uniform", ignore=["no.such.weight"]),
+                                  dict(name="uniform", sampler="uniform")], seed=[0]))
     r = _ablate(grid, tmp_path)
     assert r.returncode == 1, r.stderr
     assert "2 ran, 0 already finished, 1 failed" in r.stdout and "FAILED method=broken_seed=0" in r.stdout
@@ -132,7 +132,7 @@ def test_shards_and_workers_give_the_unsharded_batch(tiny, tmp_path):
     "Two shards (the first with 2 workers sharing one teacher) end with the runs, results and summary of one whole run."
     _, params = tiny
     grid = dict(batch="b", params=dict(params, teacher_out="{batch_dir}/teacher"), analysis_params=dict(guarded=[]),
-                grid=dict(method=[dict(name="imp", method="deterministic")], seed=[0, 1, 2]))
+                grid=dict(method=[dict(name="imp", sampler="deterministic")], seed=[0, 1, 2]))
     runs = [f"method=imp_seed={k}" for k in range(3)]
     whole = _ablate(grid, tmp_path, runs="whole")
     assert whole.returncode == 0, whole.stderr[-3000:]
@@ -157,7 +157,7 @@ def test_a_budgeted_batch_lands_run_by_run(tiny, tmp_path):
     from safetensors.torch import load_file, save_file
     _, params = tiny
     grid = dict(batch="b", params=dict(params, teacher_out="{batch_dir}/teacher"), analysis_params=dict(guarded=[]),
-                grid=dict(method=[dict(name="imp", method="deterministic")], seed=[0, 1]))
+                grid=dict(method=[dict(name="imp", sampler="deterministic")], seed=[0, 1]))
     pub, runs = tmp_path/"results"/"b", [f"method=imp_seed={k}" for k in (0, 1)]
     first = _ablate(grid, tmp_path, "--budget", "0.01", "--publish", str(tmp_path/"results"))
     assert first.returncode == 0, first.stderr[-3000:]

@@ -115,7 +115,7 @@ def test_bad_flags_are_refused_before_anything_runs(tiny, capsys):
                                         ("--lr", "inf"), ("--ratios", "nan"), ("--temperature", "inf")])
 def test_a_number_that_is_not_finite_is_refused_before_anything_is_written(tiny, capsys, flag, value):
     d, data = tiny
-    common = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--method", "mcss", "--out", str(d/"p8")]
+    common = ["prune", *data, *TRAIN, *STAGES, "--teacher", str(d/"dense"/"final"), "--select", "mcss", "--out", str(d/"p8")]
     msg = fails([*common, flag, value], capsys)
     assert f"{flag[2:]} must be a finite number, got {value}" in msg
     assert not (d/"p8").exists()  # nothing written: the corrected rerun is not blocked
@@ -257,7 +257,7 @@ def test_a_selection_log_line_cut_off_by_a_crash_is_evaluated_again(tiny, tmp_pa
     d, data = tiny
     import shutil
     run = tmp_path/"p"
-    argv = ["prune", *data, *TRAIN, *STAGES, "--method", "mcss", "--candidates", "2", "--emep_epochs", "0.25",
+    argv = ["prune", *data, *TRAIN, *STAGES, "--select", "mcss", "--candidates", "2", "--emep_epochs", "0.25",
             "--teacher", str(d/"dense"/"final"), "--out", str(run)]
     main(argv)
     log, first = run/"selection.jsonl", json.loads((run/"metrics.json").read_text())
@@ -275,7 +275,7 @@ def test_two_identical_runs_write_identical_files(tiny):
     "Mask files are byte-identical (safetensors' own header order differs between writes); metrics apart from times."
     d, data = tiny
     for out in ("same-a", "same-b"):
-        main(["prune", *data, *TRAIN, *STAGES[2:], "--method", "ensemble", "--teacher", str(d/"dense"/"final"),
+        main(["prune", *data, *TRAIN, *STAGES[2:], "--sampler", "ensemble", "--teacher", str(d/"dense"/"final"),
               "--out", str(d/out)])
     a, b = d/"same-a", d/"same-b"
     assert (a/"masks.safetensors").read_bytes() == (b/"masks.safetensors").read_bytes()

@@ -16,7 +16,7 @@ from randprune.runs import completed_steps
 @pytest.mark.slow
 def test_gmp_prunes_on_the_cubic_schedule_with_nested_masks(tiny, tmp_path):
     d, data = tiny  # the shared tiny teacher (conftest)
-    argv = ["prune", *data, *TRAIN, "--teacher", str(d/"dense"/"final"), "--method", "gmp", "--gmp_prunings", "5",
+    argv = ["prune", *data, *TRAIN, "--teacher", str(d/"dense"/"final"), "--sparsity_schedule", "gmp", "--gmp_prunings", "5",
             "--stages", "0.5", "0.8", "--stage_epochs", "1", "--warmup_epochs", "0", "--schedule", "constant",
             "--out", str(tmp_path/"gmp")]
     main(argv)

@@ -65,7 +65,7 @@ from randprune.data import tokenize
 from randprune.sampling import SamplerConfig
 from randprune.testing import synthetic_glue, tiny_bert, tiny_tokenizer
 ds = tokenize(synthetic_glue("sst2", n_train=64), tiny_tokenizer(), 16)
-cb = RandPruneCallback(CallbackConfig(stages=[.5, .75], stage_steps=3, method="toy"),
+cb = RandPruneCallback(CallbackConfig(stages=[.5, .75], stage_steps=3, sampler="toy"),
                        sampler=SamplerConfig(options={"toy": {"sharpness": 2.0}}))
 args = TrainingArguments(sys.argv[1], max_steps=8, per_device_train_batch_size=8, learning_rate=3e-3, save_strategy="no",
                          logging_strategy="no", report_to=[], use_cpu=True, seed=0, disable_tqdm=True)
@@ -87,7 +87,7 @@ from randprune.selection import SelectionConfig
 from randprune.testing import synthetic_glue, tiny_bert, tiny_tokenizer
 ds = tokenize(synthetic_glue("sst2", n_train=64), tiny_tokenizer(), 16)
 sel = SelectionConfig(candidates=3, selection=sys.argv[2], emep_epochs=.5, emep_eval_every=1, score_last=1, score="loss")
-cb = RandPruneCallback(CallbackConfig(stages=[.5], warmup_steps=1, method="mcss"), selection=sel)
+cb = RandPruneCallback(CallbackConfig(stages=[.5], warmup_steps=1, select="mcss"), selection=sel)
 args = TrainingArguments(sys.argv[1], max_steps=2, per_device_train_batch_size=8, learning_rate=3e-3, save_strategy="no",
                          logging_strategy="no", report_to=[], use_cpu=True, seed=0, disable_tqdm=True)
 trainer = cb.attach(Trainer(model=tiny_bert(), args=args, train_dataset=ds["train"],
@@ -119,12 +119,12 @@ def randprune(env, *argv) -> subprocess.CompletedProcess:
 def test_an_installed_sampler_prunes_with_its_settings_in_the_runs_identity(tiny, installed, tmp_path):
     d, data = tiny
     argv = ["prune", *data, *TRAIN, *STAGES[2:], "--teacher", str(d/"dense"/"final"), "--out", str(tmp_path/"toy"),
-            "--method", "toy"]
+            "--sampler", "toy"]
     opts = lambda s: ["--options", json.dumps({"toy": {"sharpness": s}})]
     r = randprune(installed, *argv, *opts(2.0))
     assert r.returncode == 0, r.stderr[-3000:]
     config = json.loads((tmp_path/"toy"/"config.json").read_text())
-    assert config["prune"]["method"] == "toy" and config["sampler"]["options"] == {"toy": {"sharpness": 2.0}}
+    assert config["prune"]["sampler"] == "toy" and config["sampler"]["options"] == {"toy": {"sharpness": 2.0}}
     metrics = json.loads((tmp_path/"toy"/"metrics.json").read_text())
     assert all(r["pruned_weights_zero"] for r in metrics["sparsity"][:-1])
     (tmp_path/"toy"/"metrics.json").unlink()  # unfinished: a changed setting must not resume it
@@ -138,7 +138,7 @@ def test_an_installed_sampler_prunes_with_its_settings_in_the_runs_identity(tiny
 def test_mcss_draws_its_candidates_with_an_installed_sampler(tiny, installed, tmp_path):
     d, data = tiny
     r = randprune(installed, "prune", *data, *TRAIN, *STAGES[2:], "--teacher", str(d/"dense"/"final"), "--out", str(tmp_path/"m"),
-                  "--method", "mcss", "--candidate_sampler", "toy", "--candidates", "3", "--emep_epochs", "0.25")
+                  "--select", "mcss", "--candidate_sampler", "toy", "--candidates", "3", "--emep_epochs", "0.25")
     assert r.returncode == 0, r.stderr[-3000:]
     rows = [json.loads(l) for l in (tmp_path/"m"/"selection.jsonl").read_text().splitlines()]
     assert sorted({(row["stage"], row["candidate"]) for row in rows}) == [(s, c) for s in (1, 2) for c in range(3)]
@@ -160,7 +160,7 @@ def test_the_callback_and_randprune_masks_take_an_installed_sampler(tiny, instal
 def test_mcss_scores_and_chooses_with_an_installed_score_and_rule(tiny, installed, tmp_path, mode):
     d, data = tiny
     r = randprune(installed, "prune", *data, *TRAIN, *STAGES[2:], "--teacher", str(d/"dense"/"final"), "--out", str(tmp_path/mode),
-                  "--method", "mcss", "--candidates", "3", "--emep_epochs", "0.25", "--selection", mode, "--score", "blend",
+                  "--select", "mcss", "--candidates", "3", "--emep_epochs", "0.25", "--selection", mode, "--score", "blend",
                   "--rule", "last")
     assert r.returncode == 0, r.stderr[-3000:]
     steps = json.loads((tmp_path/mode/"metrics.json").read_text())["steps"]
@@ -176,7 +176,7 @@ def test_an_installed_selection_mode_runs_through_prune_and_the_callback(tiny, i
     steps = {}
     for mode in ("quick", "emep"):
         r = randprune(installed, "prune", *data, *TRAIN, *STAGES[2:], "--teacher", str(d/"dense"/"final"), "--out",
-                      str(tmp_path/mode), "--method", "mcss", "--candidates", "3", "--emep_epochs", "0.5", "--selection", mode)
+                      str(tmp_path/mode), "--select", "mcss", "--candidates", "3", "--emep_epochs", "0.5", "--selection", mode)
         assert r.returncode == 0, r.stderr[-3000:]
         rows = [json.loads(l) for l in (tmp_path/mode/"selection.jsonl").read_text().splitlines()]
         steps[mode] = [row["steps"] for row in rows]

@@ -35,7 +35,7 @@ def setup(tmp_path_factory):
 
 def prune_cmd(d, out, *extra):
     return [sys.executable, "-m", "randprune.cli", "prune", *COMMON, "--glue_dir", str(d / "glue"),
-            "--teacher", str(d / "dense" / "final"), "--out", str(out), "--method", "ensemble", "--ratio", "0.01",
+            "--teacher", str(d / "dense" / "final"), "--out", str(out), "--sampler", "ensemble", "--ratio", "0.01",
             "--stages", "0.5", "0.8", "0.9375", "--warmup_epochs", "0.5", "--stage_epochs", "4", *extra]
 
 

@@ -52,7 +52,7 @@ def test_a_pickle_planted_in_a_checkpoint_runs_nothing_and_is_set_aside(tiny, tm
 
 def test_a_pickle_planted_as_the_winners_weights_runs_nothing_and_the_winner_is_trained_again(tiny, tmp_path):
     run, proof = tmp_path/"p", tmp_path/"pwned"
-    argv = prune_argv(tiny, run, "--method", "mcss", "--candidates", "2", "--selection", "full")
+    argv = prune_argv(tiny, run, "--select", "mcss", "--candidates", "2", "--selection", "full")
     main(argv)
     first = json.loads((run/"metrics.json").read_text())
     unfinish(run, "step-01")  # killed after stage 2's candidates were scored, before its checkpoint

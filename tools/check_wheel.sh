@@ -18,7 +18,7 @@ python -c "import json; from randprune.testing import tiny_run; json.dump(tiny_r
 flags=(--task sst2 --glue_dir tiny/glue --max_seq_length 16 --lr 3e-3 --batch_size 16 --eval_every 5)
 stage=(--warmup_epochs 0 --stage_epochs 0.5 --stages 0.5 0.75)
 randprune finetune "${flags[@]}" --model tiny/base --epochs 1 --out runs/dense
-randprune prune "${flags[@]}" "${stage[@]}" --teacher runs/dense/final --method deterministic --out runs/imp
+randprune prune "${flags[@]}" "${stage[@]}" --teacher runs/dense/final --sampler deterministic --out runs/imp
 report=$(randprune report runs/imp) && grep -q "stage 2" <<<"$report"  # no pipe: grep closing it early is no failure
 cat > grid.yaml <<YAML
 batch: wheel

@@ -27,7 +27,7 @@ from randprune.train import Objective, TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = ("mrpc", "stsb", "sst2")
-METHODS = dict(imp="deterministic", mcss="mcss")  # label -> `--method`
+METHODS = dict(imp=["--sampler", "deterministic"], mcss=["--select", "mcss"])  # label -> its flags
 TEACHER = dict(epochs=3, lr=5e-5)  # the dense teacher's fine-tuning (MiniLM-L6 has no official GLUE teacher)
 EVAL_OVERHEAD = 1.3  # assumed cost of the periodic validation passes, as a factor on training time
 PARALLEL_EFFICIENCY = .5  # assumed: P runs at once on one GPU give P x this x one run's samples/s
@@ -109,7 +109,7 @@ def run_all(a, model:str, glue:str, sizes:dict) -> Path:
     def prune(point):
         s, t, m = point
         out = batch/f"seed={s}_task={t}_method={m}"
-        cli(["prune", "--recipe", "paper", *common(t), "--teacher", teachers[t]/"final", "--method", METHODS[m], "--seed", str(s),
+        cli(["prune", "--recipe", "paper", *common(t), "--teacher", teachers[t]/"final", *METHODS[m], "--seed", str(s),
              "--out", out, *extra], work/"logs"/f"{out.name}.log", env)
         (out/"params.json").write_text(json.dumps(dict(labels=dict(seed=str(s), task=t, method=m)), indent=1))
     with ThreadPoolExecutor(a.parallel) as pool:

@@ -1,6 +1,6 @@
 """One rank of a 2-process CPU (gloo) `Trainer` run with `RandPruneCallback`: writes its masks' hash and whether every
 pruned weight is zero to OUT/rank-R.json (run by tests/test_callback_ddp.py through torch.distributed.run).
-Usage: ddp_callback.py OUT METHOD (one of `methods.callback_methods()`; with "mcss" also every candidate's score)."""
+Usage: ddp_callback.py OUT METHOD (a sampler's name, or "mcss": then also every candidate's score)."""
 import hashlib, json, os, sys
 from pathlib import Path
 
@@ -18,7 +18,8 @@ out, method = Path(sys.argv[1]), sys.argv[2]
 tok = tiny_tokenizer()
 ds = tokenize(synthetic_glue("sst2", n_train=96), tok, 16)
 selection = SelectionConfig(candidates=3, emep_epochs=.5, emep_eval_every=2, score_last=2, score="loss")
-cb = RandPruneCallback(CallbackConfig(stages=[.5, .75], warmup_steps=2, stage_steps=3, method=method),
+cb = RandPruneCallback(CallbackConfig(stages=[.5, .75], warmup_steps=2, stage_steps=3,
+                                      **(dict(select="mcss") if method == "mcss" else dict(sampler=method))),
                        selection=selection if method == "mcss" else None)  # settings a method ignores are refused
 args = TrainingArguments(str(out/"trainer"), max_steps=10, per_device_train_batch_size=4, gradient_accumulation_steps=2,
                          learning_rate=3e-3, save_strategy="no", logging_strategy="no", report_to=[], use_cpu=True,
