@@ -6,7 +6,7 @@
 from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, fields
-from typing import ClassVar, Literal, get_args
+from typing import ClassVar, Literal
 
 from .core import check_choice
 from .registry import Registry

@@ -25,6 +25,7 @@ from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_
 from .selection import SelectionConfig, SelectionContext, StageState
 from .strategies import select_masks
 from .train import Objective, TrainConfig, TrainingLoss, evaluate, make_loader, make_optimizer, train
+from .schema import FOLDER, NOT_IDENTITY
 
 # %% auto #0
 __all__ = ['Recipe', 'LastSchedule', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step', 'plan', 'prune',
@@ -41,8 +42,8 @@ _TARGETS_SHOWN = ("core.BERT_TARGETS: every encoder layer's query, key, value, a
 @dataclass
 class FinetuneConfig:
     "Where a dense fine-tuning run starts and writes; the field names are CLI flags."
-    model:str = "" # pretrained model: a folder or a hub id ("" = the bundled MiniLM-L6)
-    out:str = "runs/finetune" # run folder
+    model:str = field(default="", metadata=FOLDER) # pretrained model: a folder or a hub id ("" = the bundled MiniLM-L6)
+    out:str = field(default="runs/finetune", metadata=NOT_IDENTITY) # run folder
     epochs:float = 3. # passes over the training split
 
     def __post_init__(self):
@@ -53,8 +54,8 @@ class FinetuneConfig:
 @dataclass
 class PruneConfig:
     "The pruning schedule and method; the field names are CLI flags."
-    teacher:str = "" # the dense fine-tuned model folder: the KD teacher, and the student's initialisation
-    out:str = "runs/prune" # run folder
+    teacher:str = field(default="", metadata=FOLDER) # the dense fine-tuned model folder: the KD teacher, and the student's initialisation
+    out:str = field(default="runs/prune", metadata=NOT_IDENTITY) # run folder
     stages:list = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity after each stage (increasing, < 1)
     # the sampler of each pruning step's mask: deterministic = IMP, ensemble, uniform, a plug-in's
     sampler:str = field(default=Method.sampler, metadata=dict(choices=SAMPLERS.names))

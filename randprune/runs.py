@@ -15,19 +15,21 @@ from .core import check_finite, field_default, load_masks, save_masks, to_json
 from .dist import is_main_process, wait_for_everyone
 from .files import LOCK, TMP, WEIGHT_FILES, claim_output, is_tokenizer_file, write_atomically, write_json
 from .methods import stored_method
+from .schema import FOLDER, NOT_IDENTITY, marked
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['NOT_IDENTITY', 'PATH_FIELDS', 'RESPELLED', 'STEP_DIR', 'INPUTS', 'Resolved', 'resolved', 'config_diff',
-           'completed_steps', 'RunInUse', 'lock_run', 'unlock_run', 'fingerprints', 'check_inputs', 'start_run',
-           'finished_run', 'save_checkpoint', 'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics',
-           'save_final']
+__all__ = ['RESPELLED', 'STEP_DIR', 'INPUTS', 'Resolved', 'resolved', 'config_diff', 'completed_steps', 'RunInUse', 'lock_run',
+           'unlock_run', 'fingerprints', 'check_inputs', 'start_run', 'finished_run', 'save_checkpoint',
+           'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics', 'save_final']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
-    "A run's resolved configuration (what `config.json` holds); `defaults`: what a field a stored one lacks stands for."
-    defaults:dict = {}
+    "A run's resolved configuration (what `config.json` holds), with what its fields' metadata says of resuming it."
+    defaults:dict = {} # what a field a stored config lacks stands for
+    ignored:frozenset = frozenset() # the fields marked `schema.NOT_IDENTITY`: they never block a resume
+    folders:frozenset = frozenset() # the fields marked `schema.FOLDER`: compared as the folders they resolve to
 
 def _defaults(config) -> dict:
     "A field's value where a stored config has none: its `absent` metadata (the behaviour before it), else its default."
@@ -37,6 +39,8 @@ def resolved(**configs) -> Resolved:
     "The run's resolved configuration, one section per config (what is written to `config.json`)."
     out = Resolved(json.loads(to_json({name: asdict(c) for name, c in configs.items()})))  # tuples -> lists, as stored
     out.defaults = json.loads(to_json({name: _defaults(c) for name, c in configs.items()}))
+    out.ignored = frozenset().union(*(marked(c, NOT_IDENTITY) for c in configs.values()))
+    out.folders = frozenset().union(*(marked(c, FOLDER) for c in configs.values()))
     return out
 
 def config_diff(
@@ -53,8 +57,6 @@ def config_diff(
     return out
 
 # %% ../nbs/05a_runs.ipynb #0e7b6ce6
-NOT_IDENTITY = ("out", "eval_batch_size") # config fields that cannot change a run's result
-PATH_FIELDS = ("teacher", "glue_dir", "model", "teacher_out", "tokenizer") # config fields that name folders
 RESPELLED = dict(prune=stored_method) # sections whose older spellings are read as today's (`--method mcss`)
 
 STEP_DIR = re.compile(r"step-\d+") # a completed checkpoint's folder name (not `.tmp`, not `.damaged`)
@@ -63,13 +65,13 @@ def completed_steps(out:Path) -> list[Path]:
     "The completed checkpoints of a run, in order."
     return sorted(p for p in (out/"checkpoints").glob("step-*") if p.is_dir() and STEP_DIR.fullmatch(p.name))
 
-def _identity(config:dict) -> dict:
-    "`config` as compared on resume: in today's spelling, without `NOT_IDENTITY` fields, `PATH_FIELDS` resolved."
+def _identity(config:dict, ignored=frozenset(), folders=frozenset()) -> dict:
+    "`config` as compared on resume: in today's spelling, without the `ignored` fields, existing `folders` resolved."
     if not isinstance(config, dict): return config
     config = {k: RESPELLED[k](v) if k in RESPELLED and isinstance(v, dict) else v for k, v in config.items()}
-    folder = lambda k, v: k in PATH_FIELDS and isinstance(v, str) and v and Path(v).exists()
-    kept = {k: v for k, v in config.items() if k not in NOT_IDENTITY}
-    return {k: str(Path(v).resolve()) if folder(k, v) else _identity(v) for k, v in kept.items()}
+    folder = lambda k, v: k in folders and isinstance(v, str) and v and Path(v).exists()
+    kept = {k: v for k, v in config.items() if k not in ignored}
+    return {k: str(Path(v).resolve()) if folder(k, v) else _identity(v, ignored, folders) for k, v in kept.items()}
 
 # %% ../nbs/05a_runs.ipynb #fb9308e2
 class RunInUse(FileExistsError):
@@ -187,13 +189,14 @@ def start_run(
         wait_for_everyone()
         return out
     path, defaults = out/"config.json", getattr(config, "defaults", {})
+    rules = getattr(config, "ignored", frozenset()), getattr(config, "folders", frozenset())
     config = json.loads(to_json(config))  # tuples -> lists, as stored
     claim_output(out, "run", inputs=inputs, legacy=_older_run, nested_ok=True)
     lock_run(out)
     stored = json.loads(path.read_text()) if path.exists() else None
     if stored is not None:  # a field added since the run started takes its default
         stored = {k: {**defaults.get(k, {}), **v} if isinstance(v, dict) else v for k, v in stored.items()}
-    diff = config_diff(_identity(stored), _identity(config)) if stored is not None else None
+    diff = config_diff(_identity(stored, *rules), _identity(config, *rules)) if stored is not None else None
     if diff and (completed_steps(out) or (out/"metrics.json").exists()):
         precision = any(d.startswith("train.mixed_precision") for d in diff)
         why = (" (the precision is part of a run's identity: `auto` resolves to bf16 only on a CPU where bf16 is fast; "

@@ -22,6 +22,7 @@ from .files import append_jsonl
 from .data import Task, compute_metrics
 from .distill import DistillConfig, distill_loss
 from .machine import resolve_precision
+from .schema import NOT_IDENTITY
 
 
 # %% auto #0
@@ -40,7 +41,7 @@ class TrainConfig:
     "How a model is trained; the field names are the CLI flags and papermill parameters."
     lr:float = 5e-5 # peak learning rate
     batch_size:int = 32 # training batch size (per process: data-parallel runs take one batch per process per step)
-    eval_batch_size:int = 64 # evaluation batch size
+    eval_batch_size:int = field(default=64, metadata=NOT_IDENTITY) # evaluation batch size
     group_by_length:bool = True # training batches of similar lengths (less padding), in random order
     weight_decay:float = 0.01 # AdamW weight decay (never on biases and LayerNorm)
     adam_eps:float = 1e-8 # AdamW's epsilon (PyTorch's default; the official scripts' transformers AdamW: 1e-6)
