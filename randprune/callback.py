@@ -217,6 +217,7 @@ class RandPruneCallback(TrainerCallback):
                  sampler:SamplerConfig|None=None, # the randomized sampler's settings ("ensemble", and MCSS's candidates)
                  selection:SelectionConfig|None=None): # candidates and EMEP (`select="mcss"`)
         self.config, self.sampler, self.selection = _checked(config, sampler, selection)
+        self.method = Method.of(self.config)  # what each stage does: resolved once
         self.masks, self.params, self.at, self.history, self.mcss = None, None, [], [], None
 
     def attach(self,
@@ -234,7 +235,7 @@ class RandPruneCallback(TrainerCallback):
 
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
         c = self.config
-        if Method.of(c).selects:
+        if self.method.selects:
             if self.mcss is None:
                 raise ValueError("select='mcss' trains and evaluates candidates with the Trainer: add the callback "
                                  "with `callback.attach(trainer)` (not `callbacks=[...]`)")
@@ -254,7 +255,7 @@ class RandPruneCallback(TrainerCallback):
 
     def _next_masks(self, stage:int):
         "The masks of `stage`, sampled (or selected by MCSS) within the current ones from the current weights."
-        c, sparsity, m = self.config, self.config.stages[stage - 1], Method.of(self.config)
+        c, sparsity, m = self.config, self.config.stages[stage - 1], self.method
         if not m.selects:
             seed = derive_seed(c.seed, "masks", stage)
             drawn = m.drawn(self.selection)
