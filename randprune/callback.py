@@ -214,7 +214,7 @@ class RandPruneCallback(TrainerCallback):
     "Prune a `Trainer`'s model stage by stage with randprune's samplers or MCSS; masks kept, saved and restored."
     def __init__(self,
                  config:CallbackConfig|None=None, # when and how to prune (None: `CallbackConfig()`)
-                 sampler:SamplerConfig|None=None, # the randomized sampler's settings ("ensemble", and MCSS's candidates)
+                 sampler:SamplerConfig|None=None, # the randomized sampler's settings ("ensemble"; MCSS's candidates)
                  selection:SelectionConfig|None=None): # candidates and EMEP (`select="mcss"`)
         self.config, self.sampler, self.selection = _checked(config, sampler, selection)
         self.method = Method.of(self.config)  # what each stage does: resolved once

@@ -71,7 +71,8 @@ TITLES = {PruneConfig: "what to prune, where to, how (--teacher is required)",
 
 USAGE = dict( # --help's first line, per command
     finetune="[--model MODEL] [--task TASK] [--out RUN] [flags]", masks="[--model MODEL] [--out FOLDER] [flags]",
-    prune="--teacher MODEL [--out RUN] [--sampler S | --select mcss] [--stages S [S ...]] [flags]", ablate="[flags] GRID",
+    prune="--teacher MODEL [--out RUN] [--sampler S | --select mcss] [--stages S [S ...]] [flags]",
+    ablate="[flags] GRID",
     oneshot="--model MODEL [--task TASK] [--pattern P] [--score S] [--candidates N] [--out RUN] [flags]")
 
 def report(*runs:str|Path) -> dict:

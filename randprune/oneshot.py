@@ -22,7 +22,7 @@ from .models import check_model_folder, check_pair, load_model, load_tokenizer
 from .patterns import GROUPS, grouped_mask, nm
 from .runs import finished_run, resolved, save_final, start_run, unlock_run
 from .train import evaluate, make_loader
-from .schema import FOLDER, NOT_IDENTITY
+from .schema import folder_field, non_identity_field
 
 # %% auto #0
 __all__ = ['Score', 'OneshotConfig', 'input_gram', 'candidate_masks', 'reconstruction_error', 'oneshot_masks', 'OneshotRunConfig',
@@ -144,8 +144,8 @@ def oneshot_masks(
 @dataclass
 class OneshotRunConfig:
     "What is pruned one-shot and where the run goes; the field names are the CLI flags and papermill parameters."
-    model:str = field(default="", metadata=FOLDER) # the dense fine-tuned model folder (required)
-    out:str = field(default="runs/oneshot", metadata=NOT_IDENTITY) # run folder
+    model:str = folder_field() # the dense fine-tuned model folder (required)
+    out:str = non_identity_field("runs/oneshot") # run folder
     calibration:int = 128 # calibration examples: a seeded draw from the training split (never validation or dev)
     batch_size:int = 32 # calibration and evaluation batch size
     targets:list = field(default_factory=lambda: list(BERT_TARGETS)) # prunable parameters, names or regexes
