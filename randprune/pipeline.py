@@ -24,8 +24,8 @@ from .methods import SCHEDULES, Method, Select, old_methods, read_method
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState
 from .strategies import select_masks
-from .train import (Objective, Report, TrainConfig, TrainPlan, TrainingLoss, evaluate, make_loader, make_optimizer,
-                             train)
+from .train import (Objective, Report, TrainConfig, TrainPlan, TrainingLoss, evaluate, make_loader,
+                             make_optimizer, train)
 from .schema import folder_field, non_identity_field
 
 # %% auto #0
