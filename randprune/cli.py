@@ -58,7 +58,8 @@ COMMANDS = {
     "ablate": ((AblateConfig,),
                "Run a grid of experiment notebooks (papermill), skipping finished runs, then the comparison notebook."),
     "oneshot": ((DataConfig, OneshotConfig, OneshotRunConfig), "Prune a fine-tuned model in one pass from calibration "
-                "batches, without retraining: magnitude or Wanda scores, N:M patterns, random candidates per matrix."),
+                "batches, without retraining: magnitude or Wanda scores, N:M patterns, random candidates per matrix; "
+                "rerun the same command to resume after the last matrix done."),
 }
 
 TITLES = {PruneConfig: "what to prune, where to, how (--teacher is required)",
