@@ -28,7 +28,7 @@ from randprune.models import load_model, load_tokenizer
 from randprune.sampling import SamplerConfig, sample_masks
 from randprune.selection import SelectionConfig, SelectionContext, StageState, emep_training, evaluate_candidate
 from randprune.testing import synthetic_glue, tiny_bert, tiny_tokenizer
-from randprune.train import Objective, TrainConfig, make_loader, make_optimizer, train
+from randprune.train import Objective, Report, TrainConfig, TrainPlan, make_loader, make_optimizer, train
 
 OUT = Path(__file__).parent/"results"/"emep_cost.json"
 PRECISIONS = {"fp32": "no", "bf16": "bf16"}
@@ -55,8 +55,8 @@ def setup(smoke:bool):
 def stage_seconds(ctx:SelectionContext, masks, steps:int) -> float:
     "Seconds of one stage's training (the part IMP and MCSS share)."
     start = time.perf_counter()
-    train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, ctx.training, steps=steps, seed=1, objective=ctx.objective, masks=masks,
-          optimizer=ctx.optimizer, progress=False)
+    train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, ctx.training, TrainPlan(steps=steps, seed=1), ctx.objective, masks,
+          ctx.optimizer, Report(progress=False))
     return time.perf_counter() - start
 
 

@@ -44,7 +44,7 @@ from randprune.sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep,
 from randprune.selection import (SelectionConfig, SelectionContext, StageState, candidate_masks, emep_training,
                                  evaluate_candidate)
 from randprune.testing import tiny_run
-from randprune.train import Objective, TrainConfig, evaluate, make_loader, make_optimizer, train
+from randprune.train import Objective, Report, TrainConfig, TrainPlan, evaluate, make_loader, make_optimizer, train
 from randprune.units import Budget, check_record, progress_line, weights_digest
 
 SCHEDULE = (0.54, 0.83, 0.92, 0.9375)  # the paper's 16x stages
@@ -137,8 +137,9 @@ def context(a, s:Settings, path:str) -> tuple[SelectionContext, dict]:
 def train_stage(ctx:SelectionContext, masks, stage:int, seed_key:str="step"):
     "Distil the masked model for one epoch of the stage (the pipeline's stage training; no validation)."
     apply_masks(ctx.model, masks)
-    train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, ctx.training, epochs=1., masks=masks, optimizer=ctx.optimizer,
-          seed=derive_seed(ctx.seed, seed_key, stage), objective=ctx.objective, progress=False, validate=False)
+    plan = TrainPlan(epochs=1., seed=derive_seed(ctx.seed, seed_key, stage), validate=False)
+    train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, ctx.training, plan, ctx.objective, masks, ctx.optimizer,
+          Report(progress=False))
 
 
 def start_state(ctx:SelectionContext, stage:int) -> StageState:
@@ -155,9 +156,9 @@ def emep(ctx:SelectionContext, state:StageState, masks, epochs:float) -> dict:
     start, sel = time.perf_counter(), ctx.selection
     state.restore(ctx.model, ctx.optimizer)
     apply_masks(ctx.model, masks)
-    res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, emep_training(ctx.training, sel), epochs=epochs,
-                masks=masks, optimizer=ctx.optimizer, seed=derive_seed(ctx.seed, "candidate-train", state.stage),
-                objective=ctx.objective, progress=False, eval_last=sel.score_last)
+    plan = TrainPlan(epochs=epochs, seed=derive_seed(ctx.seed, "candidate-train", state.stage), eval_last=sel.score_last)
+    res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, emep_training(ctx.training, sel), plan, ctx.objective,
+                masks, ctx.optimizer, Report(progress=False))
     last, logits = res.history[-sel.score_last:], res.last[0]
     labels = torch.tensor(ctx.data["validation"]["labels"])
     losses = res.losses[-sel.score_last * sel.emep_eval_every:]

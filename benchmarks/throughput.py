@@ -29,7 +29,7 @@ from randprune.testing import synthetic_glue, tiny_tokenizer
 from randprune.distill import distill_loss
 from randprune.models import load_model, load_tokenizer
 from randprune.sampling import sample_masks
-from randprune.train import Objective, TrainConfig, make_loader, make_optimizer, train
+from randprune.train import Objective, Report, TrainConfig, TrainPlan, make_loader, make_optimizer, train
 
 
 def setup(smoke: bool, n: int, max_len: int):
@@ -68,7 +68,8 @@ def bare_loop(student, teacher, data, tok, cfg: TrainConfig, masks, steps: int, 
 def randprune_stage(student, teacher, data, tok, cfg: TrainConfig, masks, steps: int, seed: int) -> float:
     "Seconds for `steps` KD steps through `randprune.train.train`."
     start = time.perf_counter()
-    train(student, data, tok, get_task("sst2"), cfg, steps=steps, seed=seed, objective=Objective("kd", teacher), masks=masks, progress=False)
+    train(student, data, tok, get_task("sst2"), cfg, TrainPlan(steps=steps, seed=seed), Objective("kd", teacher), masks,
+          report=Report(progress=False))
     return time.perf_counter() - start
 
 

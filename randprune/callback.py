@@ -21,7 +21,7 @@ from .scores import SCORES
 from .selection import (SelectionConfig, SelectionContext, StageState, candidate_masks, emep_training, score_of,
                                  start_candidate, train_seed)
 from .strategies import SELECTIONS, select_masks
-from .train import TrainConfig, make_scheduler
+from .train import TrainConfig, TrainPlan, make_scheduler
 
 # %% auto #0
 __all__ = ['MASK_FILE', 'DIGEST_KEY', 'IGNORED', 'CallbackConfig', 'TrainerEvaluation', 'TrainerMCSS', 'RandPruneCallback']
@@ -141,7 +141,7 @@ class TrainerEvaluation:
         with torch.random.fork_rng(devices=devices):  # the same batches and dropout for every candidate
             torch.manual_seed(seed)
             loader = t.get_train_dataloader()
-            steps = steps or max(math.ceil(epochs * len(loader)), 1)
+            steps = TrainPlan(epochs, steps).total(len(loader))
             sched = make_scheduler(opt, emep_training(TrainConfig(), sel), steps)  # the pipeline's EMEP schedule
             for step, batch in zip(range(steps), _repeat(loader)):
                 t.model.train()
@@ -174,6 +174,8 @@ class TrainerMCSS:
                  selection:SelectionConfig, # candidates, ratios, mode, score and rule (a mode that scores candidates)
                  data=None): # the selection split (None: the Trainer's eval_dataset, with a warning)
         self.trainer, self.selection, self.data, self.rows = trainer, replace(selection, parallel="data"), data, []
+        self.epoch = 0 # the Trainer's batches per epoch (counted once)
+        self.chosen = None # (stage, winner, its masks) of the last choice: the callback need not build them again
 
     def check(self):
         "Fail before training when candidates cannot be scored (no metric or no selection split)."
@@ -188,11 +190,12 @@ class TrainerMCSS:
     def context(self, params:dict, sampler:SamplerConfig, seed:int) -> SelectionContext:
         "What the engine's modes read: the Trainer's model and optimizer, its data, the settings."
         t, devices = self.trainer, [torch.cuda.current_device()] if torch.cuda.is_available() else []
-        with torch.random.fork_rng(devices=devices):  # the Trainer's random stream untouched
-            epoch = len(t.get_train_dataloader())
+        if not self.epoch:
+            with torch.random.fork_rng(devices=devices):  # the Trainer's random stream untouched
+                self.epoch = len(t.get_train_dataloader())
         data = dict(train=t.train_dataset, validation=self.data if self.data is not None else t.eval_dataset)
         return SelectionContext(t.model, t.optimizer, params, data, tokenizer=None, task=None, training=TrainConfig(),
-                                sampler=sampler, selection=self.selection, seed=seed, steps_per_epoch=epoch)
+                                sampler=sampler, selection=self.selection, seed=seed, steps_per_epoch=self.epoch)
 
     def choose(self, stage:int, sparsity:float, masks, params:dict, sampler:SamplerConfig, seed:int) -> int:
         "Score `stage`'s candidates from one starting state by the configured mode; the winner (state restored)."
@@ -200,13 +203,14 @@ class TrainerMCSS:
         ctx = self.context(params, sampler, seed)
         start = StageState.capture(stage, sparsity, masks, t.model, t.optimizer)
         evaluate = TrainerEvaluation(t, self.data, *_score_key(t.args, self.selection.score))
-        _, rows = select_masks(ctx, start, 0, evaluate=evaluate, progress=t.is_local_process_zero())
+        masks, rows = select_masks(ctx, start, 0, evaluate=evaluate, progress=t.is_local_process_zero())
         local = next(r["candidate"] for r in rows if r["winner"])
         win = broadcast_object_list([local])[0]  # every rank takes the main process's choice
         if win != local:  # this rank's rows disagree: the main process's winner is marked (its last row)
             for r in rows: r["winner"] = False
             [r for r in rows if r["candidate"] == win][-1]["winner"] = True
         self.rows += rows
+        self.chosen = (stage, win, masks) if win == local else None
         return win
 
 # %% ../nbs/12_callback.ipynb #023c414d
@@ -214,7 +218,7 @@ class RandPruneCallback(TrainerCallback):
     "Prune a `Trainer`'s model stage by stage with randprune's samplers or MCSS; masks kept, saved and restored."
     def __init__(self,
                  config:CallbackConfig|None=None, # when and how to prune (None: `CallbackConfig()`)
-                 sampler:SamplerConfig|None=None, # the randomized sampler's settings ("ensemble", and MCSS's candidates)
+                 sampler:SamplerConfig|None=None, # the randomized sampler's settings ("ensemble"; MCSS's candidates)
                  selection:SelectionConfig|None=None): # candidates and EMEP (`select="mcss"`)
         self.config, self.sampler, self.selection = _checked(config, sampler, selection)
         self.method = Method.of(self.config)  # what each stage does: resolved once
@@ -263,6 +267,7 @@ class RandPruneCallback(TrainerCallback):
         win = 0  # one candidate: nothing to score
         if self.selection.candidates > 1:
             win = self.mcss.choose(stage, sparsity, self.masks, self.params, self.sampler, c.seed)
+        if (chosen := self.mcss.chosen) and chosen[:2] == (stage, win): return chosen[2], win  # built by the choice
         weights = {n: p.detach() for n, p in self.params.items()}
         return candidate_masks(weights, sparsity, self.masks, self.sampler, self.selection, stage, win, c.seed), win
 

@@ -58,7 +58,8 @@ COMMANDS = {
     "ablate": ((AblateConfig,),
                "Run a grid of experiment notebooks (papermill), skipping finished runs, then the comparison notebook."),
     "oneshot": ((DataConfig, OneshotConfig, OneshotRunConfig), "Prune a fine-tuned model in one pass from calibration "
-                "batches, without retraining: magnitude or Wanda scores, N:M patterns, random candidates per matrix."),
+                "batches, without retraining: magnitude or Wanda scores, N:M patterns, random candidates per matrix; "
+                "rerun the same command to resume after the last matrix done."),
 }
 
 TITLES = {PruneConfig: "what to prune, where to, how (--teacher is required)",
@@ -71,7 +72,8 @@ TITLES = {PruneConfig: "what to prune, where to, how (--teacher is required)",
 
 USAGE = dict( # --help's first line, per command
     finetune="[--model MODEL] [--task TASK] [--out RUN] [flags]", masks="[--model MODEL] [--out FOLDER] [flags]",
-    prune="--teacher MODEL [--out RUN] [--sampler S | --select mcss] [--stages S [S ...]] [flags]", ablate="[flags] GRID",
+    prune="--teacher MODEL [--out RUN] [--sampler S | --select mcss] [--stages S [S ...]] [flags]",
+    ablate="[flags] GRID",
     oneshot="--model MODEL [--task TASK] [--pattern P] [--score S] [--candidates N] [--out RUN] [flags]")
 
 def report(*runs:str|Path) -> dict:

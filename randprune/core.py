@@ -18,8 +18,8 @@ from torch import Tensor, nn
 # %% auto #0
 __all__ = ['BERT_TARGETS', 'MASKS_FORMAT', 'derive_seed', 'as_generator', 'check_choice', 'field_default', 'bundled_minilm',
            'NonFiniteError', 'check_finite', 'check_settings_finite', 'to_json', 'error_line', 'prunable_parameters',
-           'MaskSet', 'apply_masks', 'mask_optimizer_state', 'MaskEnforcer', 'sparsity_report', 'hamming_distance',
-           'kept_difference', 'save_safetensors', 'save_masks', 'load_masks']
+           'MaskSet', 'apply_masks', 'mask_optimizer_state', 'MaskEnforcer', 'hamming_distance', 'kept_difference',
+           'sparsity_report', 'save_safetensors', 'save_masks', 'load_masks']
 
 # %% ../nbs/00_core.ipynb #7f2b5138
 def derive_seed(
@@ -246,30 +246,6 @@ class MaskEnforcer:
     def __enter__(self): return self
     def __exit__(self, *exc): self.remove()
 
-# %% ../nbs/00_core.ipynb #06429de2
-def sparsity_report(
-    model:nn.Module, # the (pruned) model
-    masks:Mapping[str, Tensor], # parameter name -> keep-mask
-    reference:Mapping[str, Tensor]|None=None, # masks to compare with (e.g. the deterministic ones)
-) -> pd.DataFrame:
-    "Per-matrix sparsity of `masks`, then the total over the prunable set and over the whole model."
-    params = _masked_params(model, masks)
-    rows = []
-    for n, m in masks.items():
-        row = dict(name=n, shape=tuple(m.shape), numel=m.numel(), kept=int(m.sum()),
-                   pruned_weights_zero=bool((params[n].detach()[~m.to(params[n].device)] == 0).all()))
-        if reference is not None: row['differs_from_reference'] = kept_difference(m, reference[n])
-        rows.append(row)
-    df = pd.DataFrame(rows)
-    total = dict(name='(prunable)', shape=None, numel=int(df.numel.sum()), kept=int(df.kept.sum()),
-                 pruned_weights_zero=bool(df.pruned_weights_zero.all()))
-    if reference is not None: total['differs_from_reference'] = kept_difference(masks, reference)
-    n_model = sum(p.numel() for p in model.parameters())
-    whole = dict(name='(model)', shape=None, numel=n_model, kept=n_model - (total['numel'] - total['kept']))
-    df = pd.concat([df, pd.DataFrame([total, whole])], ignore_index=True)
-    df.insert(4, 'sparsity', 1 - df.kept / df.numel)
-    return df
-
 # %% ../nbs/00_core.ipynb #c5a9cb84
 def _mask_pairs(a:Tensor|Mapping[str, Tensor], b:Tensor|Mapping[str, Tensor]) -> list[tuple[Tensor, Tensor]]:
     "Matching (a, b) tensor pairs from two masks or two mask sets."
@@ -297,6 +273,30 @@ def kept_difference(
     pairs = _mask_pairs(a, b)
     kept = sum(int(x.sum()) for x, _ in pairs)
     return sum(int((x & ~y.to(x.device)).sum()) for x, y in pairs) / kept if kept else 0.
+
+# %% ../nbs/00_core.ipynb #06429de2
+def sparsity_report(
+    model:nn.Module, # the (pruned) model
+    masks:Mapping[str, Tensor], # parameter name -> keep-mask
+    reference:Mapping[str, Tensor]|None=None, # masks to compare with (e.g. the deterministic ones)
+) -> pd.DataFrame:
+    "Per-matrix sparsity of `masks`, then the total over the prunable set and over the whole model."
+    params = _masked_params(model, masks)
+    rows = []
+    for n, m in masks.items():
+        row = dict(name=n, shape=tuple(m.shape), numel=m.numel(), kept=int(m.sum()),
+                   pruned_weights_zero=bool((params[n].detach()[~m.to(params[n].device)] == 0).all()))
+        if reference is not None: row['differs_from_reference'] = kept_difference(m, reference[n])
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    total = dict(name='(prunable)', shape=None, numel=int(df.numel.sum()), kept=int(df.kept.sum()),
+                 pruned_weights_zero=bool(df.pruned_weights_zero.all()))
+    if reference is not None: total['differs_from_reference'] = kept_difference(masks, reference)
+    n_model = sum(p.numel() for p in model.parameters())
+    whole = dict(name='(model)', shape=None, numel=n_model, kept=n_model - (total['numel'] - total['kept']))
+    df = pd.concat([df, pd.DataFrame([total, whole])], ignore_index=True)
+    df.insert(4, 'sparsity', 1 - df.kept / df.numel)
+    return df
 
 # %% ../nbs/00_core.ipynb #136bf0b1
 def save_safetensors(

@@ -14,7 +14,7 @@ import torch
 from datasets import Dataset, DatasetDict
 
 from .core import NonFiniteError, as_generator, check_choice, check_settings_finite
-from .schema import FOLDER
+from .schema import folder_field
 
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'ValidationFrom', 'Task', 'get_task', 'compute_metrics', 'read_glue_tsv', 'DataConfig', 'split_indices',
@@ -130,7 +130,7 @@ ValidationFrom = Literal["full", "subset"]
 class DataConfig:
     "Which task and examples to load; the field names are the CLI flags and papermill parameters."
     task:str = "sst2" # GLUE task name
-    glue_dir:str = field(default="", metadata=FOLDER) # GLUE folder (TASK/train.tsv, TASK/dev.tsv); "" = $RANDPRUNE_GLUE_DIR, else the hub
+    glue_dir:str = folder_field() # GLUE folder (TASK/train.tsv, TASK/dev.tsv); "" = $RANDPRUNE_GLUE_DIR, else the hub
     max_seq_length:int = 128 # tokens per example (longer ones are truncated)
     max_train_samples:int = 0 # train on the first N of the examples the validation split leaves (0 = all)
     max_eval_samples:int = 0 # use the first N dev examples (0 = all)
@@ -142,7 +142,7 @@ class DataConfig:
     # every run's training data); "subset": from the first `max_train_samples` (the split of earlier runs)
     validation_from:ValidationFrom = field(default="full", metadata=dict(absent="subset"))
     data_seed:int = 0 # seed of the validation split
-    tokenizer:str = field(default="", metadata=FOLDER) # tokenizer folder or hub id ("" = the model's own, saved beside it)
+    tokenizer:str = folder_field() # tokenizer folder or hub id ("" = the model's own, saved beside it)
 
     def __post_init__(self):
         check_settings_finite(self)

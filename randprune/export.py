@@ -18,7 +18,7 @@ from .files import LOCK, MARKER, SPARSE_FILE, WEIGHT_FILES, check_output, is_tok
 
 # %% auto #0
 __all__ = ['EXPORT_FORMAT', 'READABLE', 'PARTS', 'NM_PARTS', 'compress', 'decompress', 'compress_24', 'decompress_24',
-           'export_pruned', 'load_dense', 'load_pruned', 'CSRLinear', 'sparse_kernels']
+           'load_dense', 'export_pruned', 'load_pruned', 'CSRLinear', 'sparse_kernels']
 
 # %% ../nbs/11_export.ipynb #bd9bda60
 EXPORT_FORMAT = "randprune-sparse-2" # the `format` in the file's metadata (2: matrices in the 2:4 form too)
@@ -121,35 +121,6 @@ def _replacing(out:Path) -> str|None:
                          "another folder")
     return json.loads((out/MARKER).read_text()).get("source") if (out/MARKER).is_file() else None
 
-# %% ../nbs/11_export.ipynb #0a7b8bd3
-def export_pruned(
-    model_or_run:str|Path, # a model folder, or a finished run folder (its `final/`)
-    out:str|Path, # the export folder: new, empty, or an earlier export (replaced whole, atomically)
-) -> Path:
-    "Write the model at `model_or_run` to `out`: sparse matrices compressed, the rest as is; config, tokenizer beside."
-    from transformers import AutoConfig
-    folder = _model_folder(model_or_run)
-    check_output(out, "export", inputs={"run": model_or_run, "model": folder}, legacy=_older_export)
-    source, before = str(folder.resolve()), _replacing(Path(out))
-    model = load_dense(folder)
-    tensors, compressed = {}, []
-    for name, t in model.state_dict().items():
-        if (form := _compact(t)) is None: tensors[name] = t.detach().cpu().contiguous()
-        else:
-            compressed.append(name)
-            tensors.update({f"{name}.{k}": v for k, v in form.items()})
-    sums = json.dumps({k: _sha256(v) for k, v in tensors.items()})
-    meta = dict(format=EXPORT_FORMAT, compressed=",".join(compressed), sha256=sums)
-    def write(tmp:Path):
-        tmp.mkdir(parents=True)
-        save_safetensors(tensors, tmp/SPARSE_FILE, meta)
-        AutoConfig.from_pretrained(folder).save_pretrained(tmp)
-        for f in folder.iterdir():
-            if is_tokenizer_file(f.name): shutil.copy(f, tmp/f.name)
-        (tmp/MARKER).write_text(json.dumps(dict(kind="export", source=source)))
-    if before not in (None, source): logging.getLogger("randprune").warning(f"{out}: replacing the export of {before}")
-    return write_atomically(out, write)
-
 # %% ../nbs/11_export.ipynb #341778fa
 def load_dense(
     folder:str|Path, # a model folder (`save_pretrained`)
@@ -187,6 +158,35 @@ def _unpack(flat:dict[str, Tensor]) -> dict[str, Tensor]:
         except ValueError as e:
             raise ValueError(f"{n}: its {', '.join(parts[:-1])} and shape do not fit together ({e})") from None
     return state
+
+# %% ../nbs/11_export.ipynb #0a7b8bd3
+def export_pruned(
+    model_or_run:str|Path, # a model folder, or a finished run folder (its `final/`)
+    out:str|Path, # the export folder: new, empty, or an earlier export (replaced whole, atomically)
+) -> Path:
+    "Write the model at `model_or_run` to `out`: sparse matrices compressed, the rest as is; config, tokenizer beside."
+    from transformers import AutoConfig
+    folder = _model_folder(model_or_run)
+    check_output(out, "export", inputs={"run": model_or_run, "model": folder}, legacy=_older_export)
+    source, before = str(folder.resolve()), _replacing(Path(out))
+    model = load_dense(folder)
+    tensors, compressed = {}, []
+    for name, t in model.state_dict().items():
+        if (form := _compact(t)) is None: tensors[name] = t.detach().cpu().contiguous()
+        else:
+            compressed.append(name)
+            tensors.update({f"{name}.{k}": v for k, v in form.items()})
+    sums = json.dumps({k: _sha256(v) for k, v in tensors.items()})
+    meta = dict(format=EXPORT_FORMAT, compressed=",".join(compressed), sha256=sums)
+    def write(tmp:Path):
+        tmp.mkdir(parents=True)
+        save_safetensors(tensors, tmp/SPARSE_FILE, meta)
+        AutoConfig.from_pretrained(folder).save_pretrained(tmp)
+        for f in folder.iterdir():
+            if is_tokenizer_file(f.name): shutil.copy(f, tmp/f.name)
+        (tmp/MARKER).write_text(json.dumps(dict(kind="export", source=source)))
+    if before not in (None, source): logging.getLogger("randprune").warning(f"{out}: replacing the export of {before}")
+    return write_atomically(out, write)
 
 # %% ../nbs/11_export.ipynb #64e404a1
 def load_pruned(

@@ -140,7 +140,8 @@ def read_method(
     names = [f.name for f in fields(Method) if hasattr(config, f.name)]
     new = upgraded({n: getattr(config, n) for n in ("method", *names)})
     if extra := sorted(set(new) - set(names)):
-        raise ValueError(f"method {config.method!r} sets {', '.join(extra)}, which {type(config).__name__} does not have")
+        where = type(config).__name__
+        raise ValueError(f"method {config.method!r} sets {', '.join(extra)}, which {where} does not have")
     for k in names: setattr(config, k, new[k])
     config.method = ""
     return Method.of(config)

@@ -4,29 +4,30 @@
 
 # %% ../nbs/05d_oneshot.ipynb #3660325b
 from __future__ import annotations
-import time
+import json, logging, shutil, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import torch
+from safetensors import safe_open
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .core import (BERT_TARGETS, as_generator, check_choice, check_settings_finite, derive_seed, prunable_parameters,
-                            sparsity_report)
+from .core import (BERT_TARGETS, as_generator, check_choice, check_settings_finite, derive_seed, error_line,
+                            load_masks, prunable_parameters, save_masks, sparsity_report, to_json)
 from .data import DataConfig, get_task, load_glue, task_folder, tokenize
-from .files import write_json
+from .files import write_atomically, write_json
 from .machine import machine_info
 from .models import check_model_folder, check_pair, load_model, load_tokenizer
 from .patterns import GROUPS, grouped_mask, nm
 from .runs import finished_run, resolved, save_final, start_run, unlock_run
 from .train import evaluate, make_loader
-from .schema import FOLDER, NOT_IDENTITY
+from .schema import folder_field, non_identity_field
 
 # %% auto #0
-__all__ = ['Score', 'OneshotConfig', 'input_gram', 'candidate_masks', 'reconstruction_error', 'oneshot_masks', 'OneshotRunConfig',
-           'calibration_batches', 'oneshot']
+__all__ = ['Score', 'PROGRESS', 'OneshotConfig', 'input_gram', 'candidate_masks', 'reconstruction_error', 'LayerLog',
+           'oneshot_masks', 'OneshotRunConfig', 'calibration_batches', 'oneshot']
 
 # %% ../nbs/05d_oneshot.ipynb #14895f03
 Score = Literal["magnitude", "wanda"]
@@ -112,6 +113,39 @@ def reconstruction_error(
     cut = w * ~mask
     return float(((cut @ gram) * cut).sum() / ((w @ gram) * w).sum())
 
+# %% ../nbs/05d_oneshot.ipynb #f9b92bf1
+PROGRESS = "progress" # in a one-shot run folder: the matrices done so far, one file each (removed when the run ends)
+
+class LayerLog:
+    "A one-shot run's matrices done so far: each one's mask and row, saved as it is chosen, read back to resume."
+    def __init__(self,
+                 folder:str|Path): # where the files go (a run folder's `PROGRESS`)
+        self.folder = Path(folder)
+
+    def save(self, index:int, name:str, mask:Tensor, row:dict):
+        "Save matrix `index` of the run (`name`: its mask and row), atomically."
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.folder/f"{index:04d}.safetensors",
+                         lambda tmp: save_masks({name: mask}, tmp, metadata=dict(row=to_json(row))))
+
+    def load(self, names:list[str]) -> tuple[dict[str, Tensor], list[dict]]:
+        "The masks and rows saved for the first of `names`, in order (up to the first missing or damaged file)."
+        masks, rows = {}, []
+        for i, name in enumerate(names):
+            path = self.folder/f"{i:04d}.safetensors"
+            if not path.is_file(): break
+            try:
+                saved = load_masks(path)
+                with safe_open(str(path), "pt") as f: row = json.loads(f.metadata()["row"])
+                if list(saved) != [name]: raise ValueError(f"it holds {list(saved)}, not {name}")
+            except Exception as e:  # flipped bytes, another run's file
+                path.rename(path.with_name(path.name + ".damaged"))
+                logging.getLogger("randprune").warning(f"{path}: {error_line(e)}; set aside, its matrix chosen again")
+                break
+            masks[name] = saved[name]
+            rows.append(row)
+        return masks, rows
+
 # %% ../nbs/05d_oneshot.ipynb #f579a661
 def _score(weight:Tensor, gram:Tensor, kind:str) -> Tensor:
     "|w|, or Wanda's |w| x ‖X_j‖ (the input norms are the Gram matrix's diagonal, square-rooted)."
@@ -124,11 +158,16 @@ def oneshot_masks(
     batches:list[dict], # calibration batches, from the training split only
     config:OneshotConfig, # how each matrix's mask is chosen
     progress:bool=True, # a progress bar over the matrices
+    log:LayerLog|None=None, # saves each matrix as it is chosen; the matrices it holds are resumed, not chosen again
 ) -> tuple[dict[str, Tensor], list[dict]]:
     "Every matrix's mask, chosen in forward order by reconstruction error and applied at once; a row per matrix."
-    modules, masks, rows = dict(model.named_modules()), {}, []
+    modules, (masks, rows) = dict(model.named_modules()), log.load(list(params)) if log else ({}, [])
     model.eval()
-    for name, param in tqdm(params.items(), desc="one-shot", unit="matrix", disable=not progress):
+    with torch.no_grad():
+        for name, mask in masks.items(): params[name].mul_(mask)  # the matrices done before a cut, as they were
+    todo = list(params.items())[len(masks):]
+    bar = tqdm(todo, desc="one-shot", unit="matrix", disable=not progress, initial=len(masks), total=len(params))
+    for index, (name, param) in enumerate(bar, len(masks)):
         module = modules[name.removesuffix(".weight")]
         gram, tokens = input_gram(model, module, batches)
         weight = _out_in(module, param)
@@ -138,14 +177,15 @@ def oneshot_masks(
         masks[name] = _out_in(module, cands[best]).contiguous()  # stored in the parameter's own layout
         with torch.no_grad(): param.mul_(masks[name])
         rows.append(dict(name=name, chosen=best, error=errors[best], top_error=errors[0], errors=errors, tokens=tokens))
+        if log: log.save(index, name, masks[name], rows[-1])
     return masks, rows
 
 # %% ../nbs/05d_oneshot.ipynb #124b74a2
 @dataclass
 class OneshotRunConfig:
     "What is pruned one-shot and where the run goes; the field names are the CLI flags and papermill parameters."
-    model:str = field(default="", metadata=FOLDER) # the dense fine-tuned model folder (required)
-    out:str = field(default="runs/oneshot", metadata=NOT_IDENTITY) # run folder
+    model:str = folder_field() # the dense fine-tuned model folder (required)
+    out:str = non_identity_field("runs/oneshot") # run folder
     calibration:int = 128 # calibration examples: a seeded draw from the training split (never validation or dev)
     batch_size:int = 32 # calibration and evaluation batch size
     targets:list = field(default_factory=lambda: list(BERT_TARGETS)) # prunable parameters, names or regexes
@@ -205,6 +245,7 @@ def oneshot(
     dev_loader = make_loader(ds["dev"], tokenizer, run.batch_size)
     dense = evaluate(model, dev_loader, task)
     batches = calibration_batches(ds["train"], tokenizer, run.calibration, run.batch_size, config.seed)
-    masks, rows = oneshot_masks(model, params, batches, config, progress)
+    masks, rows = oneshot_masks(model, params, batches, config, progress, LayerLog(out/PROGRESS))
+    shutil.rmtree(out/PROGRESS, ignore_errors=True)  # every matrix is in the masks file `_finish` writes
     return _finish(out, model, tokenizer, masks, task, dense, evaluate(model, dev_loader, task), rows, config,
                    time.perf_counter() - start)

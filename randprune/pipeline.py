@@ -24,8 +24,9 @@ from .methods import SCHEDULES, Method, Select, old_methods, read_method
 from .sampling import PAPER_STAGES, SAMPLERS, SamplerConfig, check_stages, make_sampler, sample_masks
 from .selection import SelectionConfig, SelectionContext, StageState
 from .strategies import select_masks
-from .train import Objective, TrainConfig, TrainingLoss, evaluate, make_loader, make_optimizer, train
-from .schema import FOLDER, NOT_IDENTITY
+from .train import (Objective, Report, TrainConfig, TrainPlan, TrainingLoss, evaluate, make_loader,
+                             make_optimizer, train)
+from .schema import folder_field, non_identity_field
 
 # %% auto #0
 __all__ = ['Recipe', 'LastSchedule', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step', 'plan', 'prune',
@@ -42,8 +43,8 @@ _TARGETS_SHOWN = ("core.BERT_TARGETS: every encoder layer's query, key, value, a
 @dataclass
 class FinetuneConfig:
     "Where a dense fine-tuning run starts and writes; the field names are CLI flags."
-    model:str = field(default="", metadata=FOLDER) # pretrained model: a folder or a hub id ("" = the bundled MiniLM-L6)
-    out:str = field(default="runs/finetune", metadata=NOT_IDENTITY) # run folder
+    model:str = folder_field() # pretrained model: a folder or a hub id ("" = the bundled MiniLM-L6)
+    out:str = non_identity_field("runs/finetune") # run folder
     epochs:float = 3. # passes over the training split
 
     def __post_init__(self):
@@ -54,8 +55,8 @@ class FinetuneConfig:
 @dataclass
 class PruneConfig:
     "The pruning schedule and method; the field names are CLI flags."
-    teacher:str = field(default="", metadata=FOLDER) # the dense fine-tuned model folder: the KD teacher, and the student's initialisation
-    out:str = field(default="runs/prune", metadata=NOT_IDENTITY) # run folder
+    teacher:str = folder_field() # the dense fine-tuned model folder: the KD teacher, and the student's initialisation
+    out:str = non_identity_field("runs/prune") # run folder
     stages:list = field(default_factory=lambda: list(PAPER_STAGES)) # sparsity after each stage (increasing, < 1)
     # the sampler of each pruning step's mask: deterministic = IMP, ensemble, uniform, a plug-in's
     sampler:str = field(default=Method.sampler, metadata=dict(choices=SAMPLERS.names))
@@ -123,8 +124,9 @@ def finetune(data:DataConfig, training:TrainConfig, run:FinetuneConfig, progress
     if (done := finished_run(out, config, inputs)) is not None:  # another process (a worker, a shard) finished it
         unlock_run(out)
         return done
-    res = train(model, ds, tokenizer, task, training, epochs=run.epochs, seed=derive_seed(training.seed, "finetune"),
-                log=out/"log.jsonl", log_extra=dict(step_name="finetune"), desc="fine-tune", progress=progress)
+    plan = TrainPlan(epochs=run.epochs, seed=derive_seed(training.seed, "finetune"))
+    res = train(model, ds, tokenizer, task, training, plan, report=Report(out/"log.jsonl", dict(step_name="finetune"),
+                                                                        "fine-tune", progress))
     dev = evaluate(model, make_loader(ds["dev"], tokenizer, training.eval_batch_size), task)
     save_final(out, model, tokenizer)
     machine = machine_info(training.mixed_precision)
@@ -172,9 +174,10 @@ def _run_step(ctx:SelectionContext, run:PruneConfig, step:Step, masks, out:Path,
             return masks, candidates, next(c["best"] for c in candidates if c["winner"])
     last = step.last and run.last_stage_schedule != "same"
     training = replace(ctx.training, schedule=run.last_stage_schedule) if last else ctx.training
-    res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, training, epochs=step.epochs, objective=ctx.objective,
-                seed=derive_seed(ctx.training.seed, "step", step.index), masks=masks, optimizer=ctx.optimizer,
-                log=out/"log.jsonl", log_extra=dict(step_name=step.name), desc=step.name, progress=progress)
+    plan = TrainPlan(epochs=step.epochs, seed=derive_seed(ctx.training.seed, "step", step.index))
+    report = Report(out/"log.jsonl", dict(step_name=step.name), step.name, progress)
+    res = train(ctx.model, ctx.data, ctx.tokenizer, ctx.task, training, plan, ctx.objective, masks, ctx.optimizer,
+                report)
     return masks, candidates, res.best
 
 # %% ../nbs/06_pipeline.ipynb #1640431a
@@ -218,7 +221,6 @@ def majority_rate(task, labels:list) -> float|None:
     "The dev accuracy of always predicting the most frequent class (None for regression): the collapse line."
     return None if task.labels is None else max(labels.count(c) for c in set(labels)) / len(labels)
 
-# %% ../nbs/06_pipeline.ipynb #3b86c7a0
 def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, dev_labels:list,
             machine:dict) -> dict:
     "Write `final/`, the masks and `metrics.json` (with the sparsity table and the dev set's size); the metrics."

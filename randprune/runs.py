@@ -21,8 +21,8 @@ _log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['RESPELLED', 'STEP_DIR', 'INPUTS', 'Resolved', 'resolved', 'config_diff', 'completed_steps', 'RunInUse', 'lock_run',
-           'unlock_run', 'fingerprints', 'check_inputs', 'start_run', 'finished_run', 'save_checkpoint',
-           'CheckpointMismatch', 'load_checkpoint', 'resume', 'read_metrics', 'save_final']
+           'unlock_run', 'fingerprints', 'check_inputs', 'start_run', 'read_metrics', 'finished_run', 'save_checkpoint',
+           'CheckpointMismatch', 'load_checkpoint', 'resume', 'save_final']
 
 # %% ../nbs/05a_runs.ipynb #b6570c2a
 class Resolved(dict):
@@ -212,6 +212,23 @@ def start_run(
     wait_for_everyone()  # the other processes go on once the folder is there
     return out
 
+# %% ../nbs/05a_runs.ipynb #c309c167
+def read_metrics(
+    run:str|Path, # a run folder
+) -> dict:
+    "The `metrics.json` of finished run folder `run`."
+    path = Path(run)/"metrics.json"
+    if not path.is_file():
+        done = completed_steps(Path(run))
+        far = (f": {len(done)} step(s) completed so far (the last {done[-1].name}); rerun its command to resume"
+               if done else "")
+        raise FileNotFoundError(f"{run} has no metrics.json (not a finished run){far}")
+    try: metrics = json.loads(path.read_text())
+    except ValueError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
+    if missing := [k for k in ("task", "dev") if k not in metrics]:
+        raise ValueError(f"{path}: incomplete (no {', '.join(missing)})")
+    return metrics
+
 # %% ../nbs/05a_runs.ipynb #0a8bdc33
 def finished_run(out:str|Path, config:dict, inputs:dict|None=None) -> dict|None:
     "The metrics of run folder `out` if it finished with `config` (a different config is refused), else None."
@@ -303,23 +320,6 @@ def resume(
             _log.warning(f"{bad} is damaged ({type(e).__name__}: {str(e)[:200]}); set aside as {bad.name}.damaged, "
                         f"resuming from {done[-1].name if done else 'the start'}")
     return 0, None, None
-
-# %% ../nbs/05a_runs.ipynb #c309c167
-def read_metrics(
-    run:str|Path, # a run folder
-) -> dict:
-    "The `metrics.json` of finished run folder `run`."
-    path = Path(run)/"metrics.json"
-    if not path.is_file():
-        done = completed_steps(Path(run))
-        far = (f": {len(done)} step(s) completed so far (the last {done[-1].name}); rerun its command to resume"
-               if done else "")
-        raise FileNotFoundError(f"{run} has no metrics.json (not a finished run){far}")
-    try: metrics = json.loads(path.read_text())
-    except ValueError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
-    if missing := [k for k in ("task", "dev") if k not in metrics]:
-        raise ValueError(f"{path}: incomplete (no {', '.join(missing)})")
-    return metrics
 
 # %% ../nbs/05a_runs.ipynb #7d44e3eb
 def save_final(

@@ -15,7 +15,7 @@ from accelerate.utils import send_to_device
 from .core import MaskSet, apply_masks, as_generator, check_choice, check_settings_finite, derive_seed, kept_difference
 from .sampling import REFERENCE_RATIOS, SamplerConfig, n_draws, n_keep, randomized_samplers, sample_masks
 from .scores import RULES, SCORES
-from .train import Objective, TrainConfig, TrainResult, make_loader, task_metrics, train
+from .train import Objective, Report, TrainConfig, TrainPlan, TrainResult, make_loader, task_metrics, train
 
 # %% auto #0
 __all__ = ['Randomness', 'Parallel', 'CandidateSeeds', 'selection_modes', 'selection_mode', 'SelectionConfig', 'candidate_masks',
@@ -92,7 +92,6 @@ class SelectionConfig:
         scale = {"constant": 1., "decreasing": factor, "increasing": 1 / factor}[self.randomness]
         return self.ratios[(candidate - self.include_imp) % len(self.ratios)] * scale ** (stage - 1)
 
-# %% ../nbs/05_selection.ipynb #befba0f4
 def _check_selection(c:SelectionConfig):
     "Raise a `ValueError` naming the first setting of `c` that is out of range."
     check_settings_finite(c)
@@ -320,10 +319,11 @@ def evaluate_candidate(
     else:
         splits = {"train": ctx.data["train"], "validation": ctx.data["validation"]}
         last = ctx.selection.score_last if emep and score.validates else 0  # EMEP: evaluated where the score reads
-        res = train(ctx.model, splits, ctx.tokenizer, ctx.task, training, epochs=epochs, steps=steps, masks=masks,
-                    optimizer=ctx.optimizer, progress=False, objective=ctx.objective, local=local,
-                    seed=train_seed(ctx, state.stage, candidate, rep), validate=score.validates, eval_last=last)
-        evals, label = [_value(ctx)(h) for h in res.history], f"stage {state.stage} candidate {candidate}"
+        plan = TrainPlan(epochs, steps, train_seed(ctx, state.stage, candidate, rep), score.validates, last, local)
+        label = f"stage {state.stage} candidate {candidate}"
+        res = train(ctx.model, splits, ctx.tokenizer, ctx.task, training, plan, ctx.objective, masks, ctx.optimizer,
+                    Report(desc=label, progress=False))
+        evals = [_value(ctx)(h) for h in res.history]
         row.update(score=score_of(evals, ctx.selection, score.sign, label), best=res.best if score.validates else None,
                    steps=res.steps, units=_units(ctx, res, None))
     row["seconds"] = time.perf_counter() - start

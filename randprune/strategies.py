@@ -21,7 +21,7 @@ from .selection import (SelectionConfig, SelectionContext, StageState, evaluate_
                                  stage_candidate, stage_imp)
 
 # %% auto #0
-__all__ = ['SELECTIONS', 'Strategy', 'Emep', 'Full', 'select_masks', 'Halving']
+__all__ = ['SELECTIONS', 'Strategy', 'Emep', 'select_masks', 'Full', 'Halving']
 
 # %% ../nbs/05c_strategies.ipynb #1e94bffe
 def _scored(log:Path|None, stage:int) -> dict[int, dict]:
@@ -126,6 +126,33 @@ class Emep(Strategy):
             self.record(row)  # the main process writes
         self.rows.sort(key=lambda r: r["candidate"])
 
+# %% ../nbs/05c_strategies.ipynb #bc47d763
+def select_masks(
+    ctx:SelectionContext, # model, optimizer, data, settings
+    state:StageState, # the stage's starting point
+    stage_epochs:float, # the stage's full training (for `full`)
+    log:str|Path|None=None, # JSONL of scored candidates (read back to resume)
+    evaluate:Callable=evaluate_candidate, # trains and scores one candidate (`selection.evaluate_candidate`'s signature)
+    progress:bool=True, # progress bar over candidates
+) -> tuple[MaskSet, list[dict]]:
+    "The winning candidate's masks and every candidate's row (`full`: the model holds the winner's trained weights)."
+    if ctx.selection.candidates == 1:  # nothing to choose: candidate 0 (IMP's mask unless include_imp=False), untrained
+        only = dict(stage=state.stage, candidate=0, ratio=ctx.selection.ratio(state.stage, 0), score=None, winner=True)
+        return stage_candidate(ctx, state, 0), [only]
+    mode = SELECTIONS.get(ctx.selection.selection)
+    return mode(ctx, state, stage_epochs, Path(log) if log else None, evaluate, progress).select()
+
+def _saved_best(path:Path, state:StageState) -> tuple[StageState|None, int|None]:
+    "The trained state saved at `path` and its candidate (tensors only: no code from a file); a damaged file set aside."
+    try:
+        saved = torch.load(path, weights_only=True)
+        best = StageState(state.stage, state.sparsity, state.masks, saved["weights"], saved["optimizer"])
+        return best, int(saved["candidate"])
+    except Exception as e:  # unreadable, or written before the candidate was recorded
+        path.rename(path.with_name(path.name + ".damaged"))
+        logging.getLogger(__name__).warning(f"{path} is damaged ({type(e).__name__}); set aside as {path.name}.damaged")
+        return None, None
+
 # %% ../nbs/05c_strategies.ipynb #f4c18308
 @SELECTIONS.register
 class Full(Emep):
@@ -162,33 +189,6 @@ class Full(Emep):
             self.evaluate(ctx, state, win, self.stage_epochs, ctx.training, restore=False)
         else: self.best.restore(ctx.model, ctx.optimizer)
         return masks
-
-# %% ../nbs/05c_strategies.ipynb #bc47d763
-def select_masks(
-    ctx:SelectionContext, # model, optimizer, data, settings
-    state:StageState, # the stage's starting point
-    stage_epochs:float, # the stage's full training (for `full`)
-    log:str|Path|None=None, # JSONL of scored candidates (read back to resume)
-    evaluate:Callable=evaluate_candidate, # trains and scores one candidate (`selection.evaluate_candidate`'s signature)
-    progress:bool=True, # progress bar over candidates
-) -> tuple[MaskSet, list[dict]]:
-    "The winning candidate's masks and every candidate's row (`full`: the model holds the winner's trained weights)."
-    if ctx.selection.candidates == 1:  # nothing to choose: candidate 0 (IMP's mask unless include_imp=False), untrained
-        only = dict(stage=state.stage, candidate=0, ratio=ctx.selection.ratio(state.stage, 0), score=None, winner=True)
-        return stage_candidate(ctx, state, 0), [only]
-    mode = SELECTIONS.get(ctx.selection.selection)
-    return mode(ctx, state, stage_epochs, Path(log) if log else None, evaluate, progress).select()
-
-def _saved_best(path:Path, state:StageState) -> tuple[StageState|None, int|None]:
-    "The trained state saved at `path` and its candidate (tensors only: no code from a file); a damaged file set aside."
-    try:
-        saved = torch.load(path, weights_only=True)
-        best = StageState(state.stage, state.sparsity, state.masks, saved["weights"], saved["optimizer"])
-        return best, int(saved["candidate"])
-    except Exception as e:  # unreadable, or written before the candidate was recorded
-        path.rename(path.with_name(path.name + ".damaged"))
-        logging.getLogger(__name__).warning(f"{path} is damaged ({type(e).__name__}); set aside as {path.name}.damaged")
-        return None, None
 
 # %% ../nbs/05c_strategies.ipynb #ac12a909
 @SELECTIONS.register

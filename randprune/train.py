@@ -22,13 +22,13 @@ from .files import append_jsonl
 from .data import Task, compute_metrics
 from .distill import DistillConfig, distill_loss
 from .machine import resolve_precision
-from .schema import NOT_IDENTITY
+from .schema import non_identity_field
 
 
 # %% auto #0
 __all__ = ['Schedule', 'Precision', 'TrainingLoss', 'EvalPrecision', 'TrainConfig', 'make_optimizer', 'make_scheduler',
-           'make_loader', 'predict', 'task_metrics', 'evaluate', 'bootstrap_std', 'Objective', 'Evaluator',
-           'TrainResult', 'train']
+           'make_loader', 'predict', 'task_metrics', 'evaluate', 'bootstrap_std', 'Objective', 'TrainPlan', 'Report',
+           'Evaluator', 'TrainResult', 'train']
 
 # %% ../nbs/04_train.ipynb #35881217
 Schedule = Literal["linear", "constant"]
@@ -41,7 +41,7 @@ class TrainConfig:
     "How a model is trained; the field names are the CLI flags and papermill parameters."
     lr:float = 5e-5 # peak learning rate
     batch_size:int = 32 # training batch size (per process: data-parallel runs take one batch per process per step)
-    eval_batch_size:int = field(default=64, metadata=NOT_IDENTITY) # evaluation batch size
+    eval_batch_size:int = non_identity_field(64) # evaluation batch size
     group_by_length:bool = True # training batches of similar lengths (less padding), in random order
     weight_decay:float = 0.01 # AdamW weight decay (never on biases and LayerNorm)
     adam_eps:float = 1e-8 # AdamW's epsilon (PyTorch's default; the official scripts' transformers AdamW: 1e-6)
@@ -171,6 +171,44 @@ class Objective:
             t_out = self.teacher(**inputs, output_attentions=True, output_hidden_states=True)
         return distill_loss(out, t_out, batch["labels"], self.distill)[0]
 
+# %% ../nbs/04_train.ipynb #8e2c76ad
+@dataclass(frozen=True)
+class TrainPlan:
+    "One training run's length, seed and validation (a call's settings; `TrainConfig` holds the experiment's)."
+    epochs:float=1. # passes over the training split (if `steps` is 0)
+    steps:int=0 # optimizer steps (0 = from `epochs`)
+    seed:int=0 # seed of this run's data order and dropout (derive it per stage/candidate)
+    validate:bool=True # evaluate on `data["validation"]` (False: the history holds the training loss only)
+    eval_last:int=0 # evaluate only at the last N evaluation points (0 = all): EMEP's score reads no others
+    local:bool=False # train on this process alone, on every batch (candidate-parallel selection), among several
+
+    def __post_init__(self):
+        for name in ("epochs", "steps", "eval_last"):
+            if getattr(self, name) < 0: raise ValueError(f"{name} must be ≥ 0, got {getattr(self, name)}")
+
+    def total(self, batches:int) -> int:
+        "Optimizer steps of the run over a loader of `batches` batches (at least one)."
+        return self.steps or max(math.ceil(self.epochs * batches), 1)
+
+# %% ../nbs/04_train.ipynb #77238393
+@dataclass(frozen=True)
+class Report:
+    "Where one training run reports: its JSONL log, the fields added to every line, its progress bar."
+    log:str|Path|None=None # JSONL file to append every evaluation to
+    extra:dict=field(default_factory=dict) # fields added to every row (e.g. the stage)
+    desc:str="train" # the progress bar's label, and the prefix of a non-finite loss's error
+    progress:bool=True # show a progress bar
+
+    def write(self, row:dict) -> dict:
+        "`row` with the extra fields, appended to the log (if any)."
+        row = {**row, **self.extra}
+        if self.log: append_jsonl(self.log, row)
+        return row
+
+    def bar(self, total:int) -> tqdm:
+        "The run's progress bar over `total` steps."
+        return tqdm(total=total, desc=self.desc, disable=not self.progress, leave=False)
+
 # %% ../nbs/04_train.ipynb #5a063dff
 class Evaluator:
     "Periodic validation of a run: metrics, history and JSONL log, the best weights."
@@ -178,12 +216,11 @@ class Evaluator:
                  loader:DataLoader|None, # the validation split (None: no validation, rows hold the training loss only)
                  task:Task, # metrics and the main metric
                  config:TrainConfig, # `eval_every` and `keep_best`
-                 log:str|Path|None=None, # JSONL file to append every evaluation to
-                 log_extra:dict|None=None, # fields added to every row (e.g. the stage)
+                 report:Report=Report(), # where its rows go (the log, the fields added to each)
                  only_last:int=0, # evaluate only at the run's last N evaluation points (0 = all): all a score reads
                  cast:Callable=contextlib.nullcontext): # the validation passes' precision (the training's autocast)
-        self.loader, self.task, self.config, self.log = loader, task, config, log
-        self.extra, self.only_last, self.cast = log_extra or {}, only_last, cast
+        self.loader, self.task, self.config, self.report = loader, task, config, report
+        self.only_last, self.cast = only_last, cast
         self.history, self.losses, self.best, self.best_step, self.best_state = [], [], -math.inf, 0, None
         self.since_best = 0 # evaluations since the best one
         self.steps, self.last = [], None # every step's loss, the last evaluation's logits
@@ -202,10 +239,9 @@ class Evaluator:
         if not self.due(step, steps): return None
         if self.loader is not None: self.last = predict(model, self.loader, device, self.cast)
         metrics = task_metrics(self.task, *self.last) if self.loader is not None else {}
-        row = dict(step=step, loss=float(np.mean(self.losses)), lr=lr, **metrics, **self.extra)
+        row = self.report.write(dict(step=step, loss=float(np.mean(self.losses)), lr=lr, **metrics))
         self.losses = []
         self.history.append(row)
-        if self.log: append_jsonl(self.log, row)
         self.since_best += 1
         if metrics and metrics[self.task.main_metric] > self.best:
             self.best, self.best_step, self.since_best = metrics[self.task.main_metric], step, 0
@@ -263,20 +299,12 @@ def train(
     data, # tokenized splits `train` and `validation`
     tokenizer, # pads the batches
     task:Task, # metrics and the main metric
-    config:TrainConfig=TrainConfig(), # optimizer, schedule, evaluation
-    epochs:float=1., # passes over the training split (if `steps` is 0)
-    steps:int=0, # optimizer steps (0 = from `epochs`)
-    seed:int=0, # seed of this run's data order and dropout (derive it per stage/candidate)
+    config:TrainConfig=TrainConfig(), # optimizer, schedule, evaluation (the experiment's settings)
+    plan:TrainPlan=TrainPlan(), # this run's length, seed and validation
     objective:Objective|None=None, # the loss (None: the model's own)
     masks:dict|None=None, # keep-masks enforced after every step
     optimizer:torch.optim.Optimizer|None=None, # reuse an optimizer (and its state); None = a new AdamW
-    log:str|Path|None=None, # JSONL file to append evaluations to
-    log_extra:dict|None=None, # fields added to every log line (e.g. stage)
-    desc:str="train", # progress-bar label
-    progress:bool=True, # show a progress bar
-    local:bool=False, # train on this process alone, on every batch (candidate-parallel selection), among several
-    validate:bool=True, # evaluate on `data["validation"]` (False: the history holds the training loss only)
-    eval_last:int=0, # evaluate only at the last N evaluation points (0 = all): EMEP's score reads no others
+    report:Report=Report(), # where the run reports: its log, the fields on each line, its progress bar
 ) -> TrainResult:
     "Train `model` in place (ending with its best validation weights); what the run did."
     from accelerate import Accelerator
@@ -285,24 +313,24 @@ def train(
     precision = resolve_precision(config.mixed_precision, gpu)
     acc = Accelerator(mixed_precision="no" if precision == "bf16" else precision, cpu=not gpu)  # per process
     cast = (lambda: torch.autocast(acc.device.type, dtype=torch.bfloat16)) if precision == "bf16" else acc.autocast
-    torch.manual_seed(derive_seed(seed, "dropout"))
-    order = derive_seed(seed, "order")
+    torch.manual_seed(derive_seed(plan.seed, "dropout"))
+    order = derive_seed(plan.seed, "order")
     loader = make_loader(data["train"], tokenizer, config.batch_size, order, config.group_by_length)
-    held_out = make_loader(data["validation"], tokenizer, config.eval_batch_size) if validate else None
+    held_out = make_loader(data["validation"], tokenizer, config.eval_batch_size) if plan.validate else None
     eval_cast = cast if config.eval_precision == "same" else contextlib.nullcontext
-    evaluator = Evaluator(held_out, task, config, log, log_extra, only_last=eval_last, cast=eval_cast)
-    steps = steps or max(math.ceil(epochs * len(loader)), 1)
+    evaluator = Evaluator(held_out, task, config, report, only_last=plan.eval_last, cast=eval_cast)
+    steps = plan.total(len(loader))
     optimizer = optimizer or make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, steps)
     enforcer = MaskEnforcer(model, masks, optimizer) if masks else None
-    if local: prepared, opt, sched = model.to(acc.device), acc.prepare_optimizer(optimizer), scheduler  # no DDP
+    if plan.local: prepared, opt, sched = model.to(acc.device), acc.prepare_optimizer(optimizer), scheduler  # no DDP
     else:
         prepared, opt, loader, sched = acc.prepare(model, optimizer, loader, scheduler)
         steps = math.ceil(steps / acc.num_processes)  # data-parallel: a batch per process a step
     objective.prepare(acc)
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+    bar = report.bar(steps)
     try: _loop(acc, prepared, opt, sched, loader, objective, evaluator, config, steps, bar, cast)
-    except NonFiniteError as e: raise NonFiniteError(f"{desc}: {e}") from None  # which stage or candidate
+    except NonFiniteError as e: raise NonFiniteError(f"{report.desc}: {e}") from None  # which stage or candidate
     finally:
         bar.close()
         if enforcer: enforcer.remove()

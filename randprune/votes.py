@@ -38,7 +38,7 @@ def reference_votes(
         votes[torch.multinomial(p, k, replacement=False, generator=generator)] += 1
     return votes
 
-# %% ../nbs/02a_votes.ipynb #a5bc96b2
+# %% ../nbs/02a_votes.ipynb #ff9010f7
 NEWTON_RTOL = 1e-10 # relative tolerance on Σπ = k
 NEWTON_MAX_STEPS = 200 # Newton steps before giving up
 SATURATED = 700. # λp beyond which exp(-λp) is taken as 0 (it is < 1e-304; also avoids exp's slow underflow path)
@@ -46,7 +46,6 @@ HIST_BINS = 4096 # bins of the log-p histogram that gives Newton's starting poin
 BAND_SIGMAS = 4 # width of the sampled band around the expected cut, in binomial standard deviations
 BINOMIAL_CHUNK = 2**18 # weights per independently seeded chunk of binomial draws (chunks run on parallel threads)
 
-# %% ../nbs/02a_votes.ipynb #ff9010f7
 def _newton(p:Tensor, n:Tensor|None, k:int, lam:Tensor) -> Tensor:
     "Solve Σ n_i (1 - exp(-λ p_i)) = k for λ (n_i = 1 if `n` is None) by Newton's method from `lam`."
     for _ in range(NEWTON_MAX_STEPS):

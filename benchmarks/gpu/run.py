@@ -23,7 +23,7 @@ from randprune.testing import write_glue_folder
 from randprune.experiment import paper_recipe
 from randprune.models import load_model, load_tokenizer
 from randprune.testing import tiny_run
-from randprune.train import Objective, TrainConfig, train
+from randprune.train import Objective, Report, TrainConfig, TrainPlan, train
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = ("mrpc", "stsb", "sst2")
@@ -58,10 +58,10 @@ def samples_per_s(model:str, glue:str, task:str, batch_size:int, steps:int) -> f
     ds = tokenize(load_glue(DataConfig(task=task, glue_dir=glue, max_train_samples=batch_size * (steps + 2),
                                        validation_size=64)), tok, paper_recipe(task)["max_seq_length"])
     cfg = TrainConfig(batch_size=batch_size, eval_every=10**9, keep_best=False, mixed_precision="auto")
-    kw = dict(objective=Objective("kd", teacher), progress=False)
-    train(student, ds, tok, t, cfg, steps=2, **kw)  # warm-up: allocations, kernels
+    kw = dict(objective=Objective("kd", teacher), report=Report(progress=False))
+    train(student, ds, tok, t, cfg, TrainPlan(steps=2), **kw)  # warm-up: allocations, kernels
     start = time.perf_counter()
-    train(student, ds, tok, t, cfg, steps=steps, **kw)
+    train(student, ds, tok, t, cfg, TrainPlan(steps=steps), **kw)
     return steps * batch_size / (time.perf_counter() - start)
 
 
