@@ -16,13 +16,14 @@ from tqdm.auto import tqdm
 
 from .core import (BERT_TARGETS, as_generator, check_choice, check_settings_finite, derive_seed, error_line,
                             load_masks, prunable_parameters, save_masks, sparsity_report, to_json)
+from datasets import DatasetDict
 from .data import DataConfig, get_task, load_glue, task_folder, tokenize
 from .files import write_atomically, write_json
 from .machine import machine_info
-from .models import check_model_folder, check_pair, load_model, load_tokenizer
+from .models import check_model_folder, check_pair, is_causal_lm, load_model, load_tokenizer
 from .patterns import GROUPS, grouped_mask, nm
 from .runs import finished_run, resolved, save_final, start_run, unlock_run
-from .train import evaluate, make_loader
+from .train import evaluate, make_loader, perplexity
 from .schema import folder_field, non_identity_field
 
 # %% auto #0
@@ -221,6 +222,11 @@ def _finish(out:Path, model, tokenizer, masks, task, dense:dict, dev:dict, rows:
     unlock_run(out)
     return metrics
 
+def _as_text(ds:DatasetDict) -> DatasetDict:
+    "The splits as plain text for a causal LM: no class labels, no token types."
+    return DatasetDict({k: v.remove_columns([c for c in ("labels", "token_type_ids") if c in v.column_names])
+                        for k, v in ds.items()})
+
 def oneshot(
     data:DataConfig, # the task (its training split gives the calibration examples)
     config:OneshotConfig, # how each matrix's mask is chosen
@@ -233,9 +239,11 @@ def oneshot(
     if (done := finished_run(run.out, cfg, inputs)) is not None: return done
     task = get_task(data.task)
     check_model_folder(run.model)
-    tokenizer = load_tokenizer(data.tokenizer or run.model)
+    causal, tokenizer = is_causal_lm(run.model), load_tokenizer(data.tokenizer or run.model)
+    if causal and tokenizer.pad_token is None: tokenizer.pad_token = tokenizer.eos_token  # batches are padded
     ds = tokenize(load_glue(data), tokenizer, data.max_seq_length)
-    model = load_model(run.model, task.num_labels).eval()
+    ds = _as_text(ds) if causal else ds  # a decoder models the task's sentences: scored by perplexity
+    model = load_model(run.model, task.num_labels, causal=causal).eval()
     check_pair(model, tokenizer, data.max_seq_length, run.model)
     params = prunable_parameters(model, run.targets, run.ignore)
     modules = dict(model.named_modules())
@@ -243,9 +251,9 @@ def oneshot(
         raise ValueError(f"one-shot pruning needs the weights of linear layers; not such: {', '.join(bad[:3])}")
     out, start = start_run(run.out, cfg, inputs), time.perf_counter()
     dev_loader = make_loader(ds["dev"], tokenizer, run.batch_size)
-    dense = evaluate(model, dev_loader, task)
+    score = (lambda: perplexity(model, dev_loader)) if causal else (lambda: evaluate(model, dev_loader, task))
+    dense = score()
     batches = calibration_batches(ds["train"], tokenizer, run.calibration, run.batch_size, config.seed)
     masks, rows = oneshot_masks(model, params, batches, config, progress, LayerLog(out/PROGRESS))
     shutil.rmtree(out/PROGRESS, ignore_errors=True)  # every matrix is in the masks file `_finish` writes
-    return _finish(out, model, tokenizer, masks, task, dense, evaluate(model, dev_loader, task), rows, config,
-                   time.perf_counter() - start)
+    return _finish(out, model, tokenizer, masks, task, dense, score(), rows, config, time.perf_counter() - start)
