@@ -241,6 +241,8 @@ def oneshot(
     check_model_folder(run.model)
     causal, tokenizer = is_causal_lm(run.model), load_tokenizer(data.tokenizer or run.model)
     if causal and tokenizer.pad_token is None: tokenizer.pad_token = tokenizer.eos_token  # batches are padded
+    if tokenizer.pad_token is None:
+        raise ValueError(f"{data.tokenizer or run.model}: the tokenizer has no pad or end-of-text token to pad with")
     ds = tokenize(load_glue(data), tokenizer, data.max_seq_length)
     ds = _as_text(ds) if causal else ds  # a decoder models the task's sentences: scored by perplexity
     model = load_model(run.model, task.num_labels, causal=causal).eval()
