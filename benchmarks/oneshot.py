@@ -10,8 +10,14 @@ matrix's reconstruction error, seconds.
 Every unit (pattern, method, seed) is one JSON file in `benchmarks/results/oneshot/`, written when it is done; a rerun
 skips the recorded ones and refuses a record made with other settings or another teacher.
 
+The recovery arm (`--recovery`, records in `benchmarks/results/oneshot-recovery/`): the same masks, then one
+distillation epoch from the dense teacher on the evidence students' 3,000 training sentences (their settings: lr 1e-4,
+batch 32, no weight decay or clipping, bf16), masks enforced; its dev accuracy beside the one-shot one. How much does
+retraining recover, and does the randomized masks' difference survive it?
+
     python benchmarks/oneshot.py --budget 20      # one piece
-    python benchmarks/oneshot.py --smoke          # a tiny random BERT: the code path, under runs/
+    python benchmarks/oneshot.py --recovery --budget 20
+    python benchmarks/oneshot.py --smoke          # a tiny random BERT: the code path, under runs/ (with --recovery too)
 """
 from __future__ import annotations
 import argparse, json, time
@@ -28,10 +34,11 @@ from randprune.models import load_model, load_tokenizer
 from randprune.oneshot import OneshotConfig, calibration_batches, oneshot_masks
 from randprune.pipeline import FinetuneConfig, finetune
 from randprune.testing import tiny_run
-from randprune.train import evaluate, make_loader
+from randprune.train import Objective, Report, TrainConfig, TrainPlan, evaluate, make_loader, train
 from randprune.units import Budget, check_record, progress_line, weights_digest
 
 RESULTS = Path(__file__).parent/"results"/"oneshot"
+RECOVERY_RESULTS = RESULTS.with_name("oneshot-recovery")
 METHODS = {"magnitude": ("magnitude", 1), "wanda": ("wanda", 1), "random_magnitude": ("magnitude", 8),
            "random_wanda": ("wanda", 8)} # method -> (score, candidates per matrix)
 
@@ -50,13 +57,24 @@ class Settings:
     power:float = 5.
 
 
+@dataclass
+class Recovery:
+    "The recovery arm: one distillation epoch after the one-shot masks (the evidence students' training settings)."
+    sentences:int = 3000 # the first of the teacher's training sentences (the evidence students' 3,000)
+    epochs:float = 1.
+    lr:float = 1e-4
+    batch_size:int = 32
+    precision:str = "bf16" # fixed, as the evidence batch's (not `auto`, which a loaded machine can flip)
+    seed:int = 0 # data order and dropout (the same for every unit: common random numbers)
+
+
 def units(s:Settings) -> list[tuple[str, str, int]]:
     "Every (pattern, method, seed): the deterministic methods once (seed 0), the randomized ones `s.seeds` times."
     return [(p, m, k) for p in s.patterns for m, (_, c) in METHODS.items() for k in range(s.seeds if c > 1 else 1)]
 
 
-def inputs(a, s:Settings) -> tuple[str, object, dict, list]:
-    "The teacher's folder, its tokenizer, the tokenized dev split and the calibration sentences' rows."
+def inputs(a, s:Settings, r:Recovery|None=None) -> tuple[str, object, dict, list]:
+    "The teacher's folder, its tokenizer, the tokenized dev split (and `r`'s training sentences) and the calibration's."
     if a.smoke:
         t = tiny_run(Path(a.work)/"inputs")
         finetune(t.data, t.training, FinetuneConfig(model=t.model, out=str(Path(a.work)/"teacher"), epochs=2.), progress=False)
@@ -66,21 +84,44 @@ def inputs(a, s:Settings) -> tuple[str, object, dict, list]:
         path = str(Path(a.teacher)/"final")
         data = DataConfig(task="sst2", validation_size=s.validation, max_seq_length=s.max_seq_length)
         pool = load_glue(data)["train"].select(range(s.teacher_train, s.teacher_train + 2000))  # never trained on
-    tok = load_tokenizer(path)
-    ds = tokenize(DatasetDict(train=pool, dev=load_glue(data)["dev"]), tok, s.max_seq_length)  # train: the calibration pool
+    tok, full = load_tokenizer(path), load_glue(data)
+    splits = dict(train=pool, dev=full["dev"])  # train: the calibration pool
+    if r: splits["students"] = full["train"].select(range(min(r.sentences, len(full["train"]))))  # the teacher's first
+    ds = tokenize(DatasetDict(splits), tok, s.max_seq_length)
     return path, tok, ds, calibration_batches(ds["train"], tok, s.calibration, s.batch_size, 0)
 
 
-def record(path:str, tok, ds, batches, s:Settings, pattern:str, method:str, seed:int) -> dict:
-    "One unit: the teacher pruned one-shot; its dev accuracy, per-matrix choices and errors, seconds."
+def pruned(path:str, batches, s:Settings, pattern:str, method:str, seed:int) -> tuple:
+    "The teacher pruned one-shot by `method`: the model, its masks, the per-matrix rows and the seconds it took."
     task, (score, candidates) = get_task("sst2"), METHODS[method]
     model = load_model(path, task.num_labels).eval()
     start = time.perf_counter()
     config = OneshotConfig(sparsity=s.sparsity, pattern=pattern, score=score, candidates=candidates, power=s.power, seed=seed)
     masks, rows = oneshot_masks(model, prunable_parameters(model, BERT_TARGETS), batches, config, progress=False)
-    seconds = time.perf_counter() - start
-    dev = evaluate(model, make_loader(ds["dev"], tok, 64), task)
+    return model, masks, rows, time.perf_counter() - start
+
+
+def record(path:str, tok, ds, batches, s:Settings, pattern:str, method:str, seed:int) -> dict:
+    "One unit: the teacher pruned one-shot; its dev accuracy, per-matrix choices and errors, seconds."
+    model, masks, rows, seconds = pruned(path, batches, s, pattern, method, seed)
+    dev = evaluate(model, make_loader(ds["dev"], tok, 64), get_task("sst2"))
     return dict(pattern=pattern, method=method, seed=seed, dev=dev, seconds=seconds, matrices=rows,
+                kept=sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values()))
+
+
+def recovered(path:str, tok, ds, batches, s:Settings, r:Recovery, pattern:str, method:str, seed:int) -> dict:
+    "One unit of the recovery arm: the one-shot masks, then `r.epochs` of distillation from the dense teacher."
+    task = get_task("sst2")
+    model, masks, rows, seconds = pruned(path, batches, s, pattern, method, seed)
+    dev_loader = make_loader(ds["dev"], tok, 64)
+    oneshot_dev, teacher = evaluate(model, dev_loader, task), load_model(path, task.num_labels).eval()
+    start = time.perf_counter()
+    cfg = TrainConfig(lr=r.lr, batch_size=r.batch_size, weight_decay=0., max_grad_norm=0., mixed_precision=r.precision)
+    plan = TrainPlan(epochs=r.epochs, seed=r.seed, validate=False)
+    train(model, dict(train=ds["students"]), tok, task, cfg, plan, Objective("kd", teacher), masks, report=Report(progress=False))
+    train_seconds, dev = time.perf_counter() - start, evaluate(model, dev_loader, task)
+    return dict(pattern=pattern, method=method, seed=seed, dev=dev, oneshot_dev=oneshot_dev, seconds=seconds,
+                train_seconds=train_seconds, matrices=rows,
                 kept=sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values()))
 
 
@@ -122,21 +163,28 @@ def markdown_table(c) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--budget", type=float, default=0., help="minutes after which no unit starts (0 = no limit)")
-    p.add_argument("--results", default=str(RESULTS), help="where each unit's record is published")
+    p.add_argument("--results", default="", help="where each unit's record is published (default: the arm's folder)")
     p.add_argument("--teacher", default="runs/evidence/teacher", help="the evidence teacher's run folder")
     p.add_argument("--work", default="runs/oneshot-smoke", help="--smoke: its inputs and records")
     p.add_argument("--smoke", action="store_true", help="a tiny random BERT on synthetic data: the code path only")
+    p.add_argument("--recovery", action="store_true", help="the recovery arm: one distillation epoch after the masks")
     a = p.parse_args(argv)
     s = Settings(calibration=16, batch_size=8, max_seq_length=16, seeds=2) if a.smoke else Settings()
-    results = Path(a.work)/"results" if a.smoke and a.results == str(RESULTS) else Path(a.results)
-    budget, (path, tok, ds, batches) = Budget(a.budget), inputs(a, s)
+    r = (Recovery(sentences=64, batch_size=8, precision="no") if a.smoke else Recovery()) if a.recovery else None
+    arm = RECOVERY_RESULTS if r else RESULTS
+    smoke_results = Path(a.work)/("results-recovery" if r else "results")
+    results = Path(a.results) if a.results else smoke_results if a.smoke else arm
+    budget, (path, tok, ds, batches) = Budget(a.budget), inputs(a, s, r)
     identity = dict(settings=json.loads(json.dumps(asdict(s))), teacher_sha256=weights_digest(path))
+    if r: identity["recovery"] = asdict(r)
     todo = units(s)
     for pattern, method, seed in todo:
         out = results/f"{pattern.replace(':', 'of')}_{method}_seed{seed}.json"
         if check_record(out, identity): continue
         if budget.spent: break
-        rec = dict(identity, **record(path, tok, ds, batches, s, pattern, method, seed), machine=machine_info("no"),
+        unit = (recovered(path, tok, ds, batches, s, r, pattern, method, seed) if r else
+                record(path, tok, ds, batches, s, pattern, method, seed))
+        rec = dict(identity, **unit, machine=machine_info(r.precision if r else "no"),
                    recorded=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         out.parent.mkdir(parents=True, exist_ok=True)
         write_json(out, rec)
@@ -144,7 +192,6 @@ def main(argv=None) -> int:
     done = sum((results/f"{p.replace(':', 'of')}_{m}_seed{k}.json").exists() for p, m, k in todo)
     print(progress_line(done, len(todo), "units"))
     return done
-
 
 if __name__ == "__main__":
     main()

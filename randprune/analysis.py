@@ -120,6 +120,13 @@ def _margin_part(win:pd.Series, det:pd.Series, margin:float) -> str:
     seeds = f", IMP's seed spread {seed:.4f}" if pd.notna(seed) else ""
     return f"; noise of that margin {noise:.4f} (paired{seeds}: {abs(margin) / noise:.1f} x)" if noise else ""
 
+def _models_line(models:list[dict]) -> list[str]:
+    "A one-shot run that chose among whole models: the winner and the output gaps from the dense model."
+    if not models: return []
+    win = next(g for g in models if g["winner"])
+    return [f"  one-shot by model: candidate {win['candidate']} of {len(models)} won, output gap {win['gap']:.4f} "
+            f"(the top scores' model: {models[0]['gap']:.4f})"]
+
 def _matrices_line(rows:list[dict]) -> list[str]:
     "A one-shot run's choices: how many matrices a random candidate won, and the reconstruction errors."
     if not rows: return []
@@ -145,7 +152,7 @@ def run_report(
             lines.append(f"    candidate {c.candidate}{' (winner)' if c.winner else ''}: ratio {c.ratio}, "
                          f"differs {c.differs:.4f}, score {c.score:.4f}{_paired_part(c, stage)}, {c.seconds:.0f} s")
         lines += _noise_line(cands, s.step)
-    lines += _matrices_line(m.get("matrices") or [])
+    lines += _matrices_line(m.get("matrices") or []) + _models_line(m.get("models") or [])
     if m.get("sparsity"):
         with pd.option_context("display.max_rows", None, "display.width", 200):
             table = pd.DataFrame(m["sparsity"]).drop(columns=["shape"])

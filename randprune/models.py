@@ -14,7 +14,8 @@ from .core import check_finite, error_line
 from .files import SPARSE_FILE, TOKENIZER_FILES, WEIGHT_FILES
 
 # %% auto #0
-__all__ = ['HUB_ID', 'FLOAT_DTYPES', 'no_code', 'check_model_folder', 'load_model', 'check_pair', 'load_tokenizer']
+__all__ = ['HUB_ID', 'FLOAT_DTYPES', 'no_code', 'check_model_folder', 'load_model', 'is_causal_lm', 'check_pair',
+           'load_tokenizer']
 
 # %% ../nbs/05b_models.ipynb #93c7c9f7
 HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")  # e.g. "bert-base-uncased", "google-bert/bert-base-uncased"
@@ -78,9 +79,9 @@ def _stored(path:str) -> dict[str, tuple[str, list]]:
             for k in st.keys(): out[k] = (st.get_slice(k).get_dtype(), st.get_slice(k).get_shape())
     return out
 
-def _check_stored(path:str, num_labels:int|None):
+def _check_stored(path:str, num_labels:int|None, causal:bool=False):
     "Refuse a weight stored as integers or booleans, and name a stored shape a model of the folder's config lacks."
-    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
     stored = _stored(path)
     if bad := [k for k, (dt, _) in stored.items() if k.endswith((".weight", ".bias")) and dt not in FLOAT_DTYPES]:
         raise ValueError(f"model {path}: {bad[0]} is stored as {stored[bad[0]][0]}, not as floating-point numbers: "
@@ -89,6 +90,7 @@ def _check_stored(path:str, num_labels:int|None):
     try:
         config = AutoConfig.from_pretrained(path, **({} if num_labels is None else dict(num_labels=num_labels)))
         cls = AutoModel if num_labels is None else AutoModelForSequenceClassification
+        cls = AutoModelForCausalLM if causal else cls
         with torch.device("meta"): own = cls.from_config(config)  # shapes only, no memory
     except Exception: return  # a config that does not fit `num_labels`: said as the model loads
     shapes, prefix = {k: list(v.shape) for k, v in own.state_dict().items()}, own.base_model_prefix + "."
@@ -96,7 +98,7 @@ def _check_stored(path:str, num_labels:int|None):
     shapes.update({k.removeprefix(prefix): s for k, s in list(shapes.items())})
     bad = [k for k, (_, s) in stored.items() if k in shapes and shapes[k] != s]
     if bad and not all(k.startswith("classifier.") for k in bad):  # a head for another label count: said as it loads
-        what = "encoder" if num_labels is None else f"{num_labels}-label model"
+        what = "causal LM" if causal else "encoder" if num_labels is None else f"{num_labels}-label model"
         raise ValueError(f"model {path}: {bad[0]} is {stored[bad[0]][1]} in its weights file, {shapes[bad[0]]} in the "
                          f"{what} of its config.json: the file is damaged, or is another model's")
 
@@ -118,13 +120,15 @@ def load_model(
     num_labels:int|None=None, # classifier outputs (None: the bare encoder)
     seed:int=0, # seed of a newly initialised classifier head
     pretrained:bool=False, # pretrained (a new head expected, pretraining heads dropped); else every weight must load
+    causal:bool=False, # a causal language model with its LM head (`num_labels` unused)
 ):
-    "A sequence classifier (or, without `num_labels`, the encoder) from `path`, with eager attention; weights verified."
-    from transformers import AutoModel, AutoModelForSequenceClassification
+    "A sequence classifier (or the encoder, or a causal LM) from `path`, with eager attention; weights verified."
+    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
     check_model_folder(path)
-    _check_stored(path, num_labels)
+    _check_stored(path, num_labels, causal)
     kw = dict(attn_implementation="eager", output_loading_info=True)
-    if num_labels is None: model, info = _pretrained(AutoModel, path, **kw)
+    if causal: model, info = _pretrained(AutoModelForCausalLM, path, **kw)
+    elif num_labels is None: model, info = _pretrained(AutoModel, path, **kw)
     else:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -135,6 +139,14 @@ def load_model(
     _check_loaded(model, info, path, pretrained)
     check_finite(model.state_dict(), f"model {path}")
     return model
+
+# %% ../nbs/05b_models.ipynb #29be49d7
+def is_causal_lm(
+    path:str, # a model folder or a hub id
+) -> bool:
+    "Whether `path`'s config names a causal language model (a `...ForCausalLM` or `...LMHeadModel` architecture)."
+    from transformers import AutoConfig
+    return any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in AutoConfig.from_pretrained(path).architectures or [])
 
 # %% ../nbs/05b_models.ipynb #bbd33903
 def check_pair(

@@ -10,27 +10,30 @@ from pathlib import Path
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from safetensors import safe_open
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .core import (BERT_TARGETS, as_generator, check_choice, check_settings_finite, derive_seed, error_line,
                             load_masks, prunable_parameters, save_masks, sparsity_report, to_json)
+from datasets import DatasetDict
 from .data import DataConfig, get_task, load_glue, task_folder, tokenize
 from .files import write_atomically, write_json
 from .machine import machine_info
-from .models import check_model_folder, check_pair, load_model, load_tokenizer
+from .models import check_model_folder, check_pair, is_causal_lm, load_model, load_tokenizer
 from .patterns import GROUPS, grouped_mask, nm
 from .runs import finished_run, resolved, save_final, start_run, unlock_run
-from .train import evaluate, make_loader
+from .train import evaluate, make_loader, perplexity
 from .schema import folder_field, non_identity_field
 
 # %% auto #0
-__all__ = ['Score', 'PROGRESS', 'OneshotConfig', 'input_gram', 'candidate_masks', 'reconstruction_error', 'LayerLog',
-           'oneshot_masks', 'OneshotRunConfig', 'calibration_batches', 'oneshot']
+__all__ = ['Score', 'SelectBy', 'PROGRESS', 'OneshotConfig', 'input_gram', 'candidate_masks', 'reconstruction_error', 'LayerLog',
+           'oneshot_masks', 'output_gap', 'select_models', 'OneshotRunConfig', 'calibration_batches', 'oneshot']
 
 # %% ../nbs/05d_oneshot.ipynb #14895f03
 Score = Literal["magnitude", "wanda"]
+SelectBy = Literal["matrix", "model"]
 
 @dataclass
 class OneshotConfig:
@@ -41,10 +44,14 @@ class OneshotConfig:
     candidates:int = 1 # masks per matrix: the top scores' first, then random draws; the least reconstruction error wins
     power:float = 5. # the random draws' exponent: p ∝ score^power (the paper's ensemble: 5)
     seed:int = 0 # seed of the random draws
+    # how candidates compete: per "matrix" by reconstruction error, or as whole masked "model"s (candidate k takes the
+    # k-th draw of every matrix) by how far their outputs on the calibration batches fall from the dense model's
+    select_by:SelectBy = "matrix"
 
     def __post_init__(self):
         check_settings_finite(self)
         check_choice("score", self.score, Score)
+        check_choice("select_by", self.select_by, SelectBy)
         if self.pattern not in GROUPS: nm(self.pattern)  # raises for anything but "N:M"
         if not 0 <= self.sparsity < 1: raise ValueError(f"sparsity must be in [0, 1), got {self.sparsity}")
         if self.candidates < 1: raise ValueError(f"candidates must be >= 1, got {self.candidates}")
@@ -98,10 +105,12 @@ def candidate_masks(
     score:Tensor, # the matrix's importance (|w| or Wanda's)
     config:OneshotConfig, # sparsity, pattern, candidates, power, seed
     name:str, # the matrix's parameter name (part of every draw's seed)
+    picks:list[int]|None=None, # which of them (None: all)
 ) -> list[Tensor]:
-    "The top scores' mask, then `candidates - 1` random draws with p ∝ score^power."
+    "The top scores' mask (candidate 0), then `candidates - 1` random draws with p ∝ score^power."
     return [grouped_mask(score, config.pattern, config.sparsity, None if c == 0 else config.power,
-                         derive_seed(config.seed, "oneshot", name, c)) for c in range(config.candidates)]
+                         derive_seed(config.seed, "oneshot", name, c))
+            for c in (range(config.candidates) if picks is None else picks)]
 
 def reconstruction_error(
     weight:Tensor, # the layer's weight (out x in)
@@ -159,6 +168,7 @@ def oneshot_masks(
     config:OneshotConfig, # how each matrix's mask is chosen
     progress:bool=True, # a progress bar over the matrices
     log:LayerLog|None=None, # saves each matrix as it is chosen; the matrices it holds are resumed, not chosen again
+    only:int|None=None, # take candidate `only` of every matrix (measured against the top scores'), not the best
 ) -> tuple[dict[str, Tensor], list[dict]]:
     "Every matrix's mask, chosen in forward order by reconstruction error and applied at once; a row per matrix."
     modules, (masks, rows) = dict(model.named_modules()), log.load(list(params)) if log else ({}, [])
@@ -171,14 +181,54 @@ def oneshot_masks(
         module = modules[name.removesuffix(".weight")]
         gram, tokens = input_gram(model, module, batches)
         weight = _out_in(module, param)
-        cands = candidate_masks(_score(weight, gram, config.score), config, name)
+        picks = list(range(config.candidates)) if only is None else sorted({0, only})
+        cands = candidate_masks(_score(weight, gram, config.score), config, name, picks)
         errors = [reconstruction_error(weight, m, gram) for m in cands]
-        best = min(range(len(cands)), key=lambda c: (errors[c], c))
+        best = min(range(len(cands)), key=lambda c: (errors[c], c)) if only is None else picks.index(only)
         masks[name] = _out_in(module, cands[best]).contiguous()  # stored in the parameter's own layout
         with torch.no_grad(): param.mul_(masks[name])
-        rows.append(dict(name=name, chosen=best, error=errors[best], top_error=errors[0], errors=errors, tokens=tokens))
+        rows.append(dict(name=name, chosen=picks[best], error=errors[best], top_error=errors[0], errors=errors,
+                         tokens=tokens))
         if log: log.save(index, name, masks[name], rows[-1])
     return masks, rows
+
+# %% ../nbs/05d_oneshot.ipynb #81807260
+@torch.no_grad()
+def output_gap(
+    model:nn.Module, # the masked model
+    batches:list[dict], # calibration batches
+    reference:list[Tensor], # the dense model's logits on them
+) -> float:
+    "Mean KL(dense ‖ model) of the output distributions: per example (a classifier) or per real token (a causal LM)."
+    total, count = 0., 0
+    for batch, ref in zip(batches, reference):
+        out = model(**batch).logits.float()
+        kl = F.kl_div(out.log_softmax(-1), ref.float().log_softmax(-1), log_target=True, reduction="none").sum(-1)
+        real = batch["attention_mask"].bool() if kl.dim() == 2 else torch.ones_like(kl, dtype=torch.bool)
+        total, count = total + float(kl[real].sum()), count + int(real.sum())
+    return total / count
+
+def select_models(
+    model:nn.Module, # the dense model (left holding the winner's pruned weights)
+    params:dict[str, nn.Parameter], # its prunable weights, in forward order
+    batches:list[dict], # calibration batches, from the training split only
+    config:OneshotConfig, # candidates and how each is drawn
+    progress:bool=True, # a progress bar over each candidate's matrices
+) -> tuple[dict[str, Tensor], list[dict], list[dict]]:
+    "The winning candidate model's masks and rows, and every candidate's output gap from the dense model."
+    model.eval()
+    dense = {n: p.detach().clone() for n, p in params.items()}
+    with torch.no_grad(): reference = [model(**b).logits.half() for b in batches]  # half: a decoder's are large
+    best, gaps = None, []
+    for k in range(config.candidates):
+        with torch.no_grad():
+            for n, p in params.items(): p.copy_(dense[n])
+        masks, rows = oneshot_masks(model, params, batches, config, progress, only=k)
+        gaps.append(dict(candidate=k, gap=output_gap(model, batches, reference)))
+        if best is None or gaps[-1]["gap"] < gaps[best[0]]["gap"]: best = (k, masks, rows)
+    with torch.no_grad():
+        for n, p in params.items(): p.copy_(dense[n] * best[1][n])
+    return best[1], best[2], [dict(g, winner=g["candidate"] == best[0]) for g in gaps]
 
 # %% ../nbs/05d_oneshot.ipynb #124b74a2
 @dataclass
@@ -209,7 +259,7 @@ def calibration_batches(
 
 # %% ../nbs/05d_oneshot.ipynb #1748c139
 def _finish(out:Path, model, tokenizer, masks, task, dense:dict, dev:dict, rows:list, config:OneshotConfig,
-            seconds:float) -> dict:
+            seconds:float, models:list|None=None) -> dict:
     "Write the masks, `final/` and `metrics.json` (a one-step run `randprune report` reads); the metrics."
     save_final(out, model, tokenizer, masks, task.name)
     sparsity = 1 - sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values())
@@ -217,9 +267,15 @@ def _finish(out:Path, model, tokenizer, masks, task, dense:dict, dev:dict, rows:
                 validation_best=None, dev=dev, seconds=seconds)
     metrics = dict(task=task.name, teacher_dev=dense, dev=dev, steps=[step], seconds=seconds, matrices=rows,
                    sparsity=sparsity_report(model, masks).to_dict("records"), machine=machine_info("no"))
+    if models: metrics["models"] = models  # select_by="model": every candidate model's output gap
     write_json(out/"metrics.json", metrics, default=str)
     unlock_run(out)
     return metrics
+
+def _as_text(ds:DatasetDict) -> DatasetDict:
+    "The splits as plain text for a causal LM: no class labels, no token types."
+    return DatasetDict({k: v.remove_columns([c for c in ("labels", "token_type_ids") if c in v.column_names])
+                        for k, v in ds.items()})
 
 def oneshot(
     data:DataConfig, # the task (its training split gives the calibration examples)
@@ -233,9 +289,13 @@ def oneshot(
     if (done := finished_run(run.out, cfg, inputs)) is not None: return done
     task = get_task(data.task)
     check_model_folder(run.model)
-    tokenizer = load_tokenizer(data.tokenizer or run.model)
+    causal, tokenizer = is_causal_lm(run.model), load_tokenizer(data.tokenizer or run.model)
+    if causal and tokenizer.pad_token is None: tokenizer.pad_token = tokenizer.eos_token  # batches are padded
+    if tokenizer.pad_token is None:
+        raise ValueError(f"{data.tokenizer or run.model}: the tokenizer has no pad or end-of-text token to pad with")
     ds = tokenize(load_glue(data), tokenizer, data.max_seq_length)
-    model = load_model(run.model, task.num_labels).eval()
+    ds = _as_text(ds) if causal else ds  # a decoder models the task's sentences: scored by perplexity
+    model = load_model(run.model, task.num_labels, causal=causal).eval()
     check_pair(model, tokenizer, data.max_seq_length, run.model)
     params = prunable_parameters(model, run.targets, run.ignore)
     modules = dict(model.named_modules())
@@ -243,9 +303,11 @@ def oneshot(
         raise ValueError(f"one-shot pruning needs the weights of linear layers; not such: {', '.join(bad[:3])}")
     out, start = start_run(run.out, cfg, inputs), time.perf_counter()
     dev_loader = make_loader(ds["dev"], tokenizer, run.batch_size)
-    dense = evaluate(model, dev_loader, task)
+    score = (lambda: perplexity(model, dev_loader)) if causal else (lambda: evaluate(model, dev_loader, task))
+    dense = score()
     batches = calibration_batches(ds["train"], tokenizer, run.calibration, run.batch_size, config.seed)
-    masks, rows = oneshot_masks(model, params, batches, config, progress, LayerLog(out/PROGRESS))
+    if config.select_by == "model": masks, rows, models = select_models(model, params, batches, config, progress)
+    else: (masks, rows), models = oneshot_masks(model, params, batches, config, progress, LayerLog(out/PROGRESS)), None
     shutil.rmtree(out/PROGRESS, ignore_errors=True)  # every matrix is in the masks file `_finish` writes
-    return _finish(out, model, tokenizer, masks, task, dense, evaluate(model, dev_loader, task), rows, config,
-                   time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return _finish(out, model, tokenizer, masks, task, dense, score(), rows, config, seconds, models)

@@ -27,8 +27,8 @@ from .schema import non_identity_field
 
 # %% auto #0
 __all__ = ['Schedule', 'Precision', 'TrainingLoss', 'EvalPrecision', 'TrainConfig', 'make_optimizer', 'make_scheduler',
-           'make_loader', 'predict', 'task_metrics', 'evaluate', 'bootstrap_std', 'Objective', 'TrainPlan', 'Report',
-           'Evaluator', 'TrainResult', 'train']
+           'make_loader', 'predict', 'task_metrics', 'evaluate', 'perplexity', 'bootstrap_std', 'Objective',
+           'TrainPlan', 'Report', 'Evaluator', 'TrainResult', 'train']
 
 # %% ../nbs/04_train.ipynb #35881217
 Schedule = Literal["linear", "constant"]
@@ -132,6 +132,24 @@ def task_metrics(task:Task, logits:torch.Tensor, labels:torch.Tensor) -> dict[st
 def evaluate(model:nn.Module, loader:DataLoader, task:Task, device=None) -> dict[str, float]:
     "The task's metrics of `model` on `loader`, and its loss there (`eval_loss`)."
     return task_metrics(task, *predict(model, loader, device))
+
+# %% ../nbs/04_train.ipynb #9f1c93fb
+@torch.no_grad()
+def perplexity(
+    model:nn.Module, # a causal language model
+    loader:DataLoader, # batches of `input_ids` and `attention_mask` (right-padded)
+) -> dict[str, float]:
+    "`model`'s perplexity on the text of `loader`, and its mean next-token loss (`eval_loss`), over the real tokens."
+    was_training, device, nll, tokens = model.training, next(model.parameters()).device, 0., 0
+    model.eval()
+    for batch in loader:
+        ids, keep = batch["input_ids"].to(device), batch["attention_mask"].to(device)
+        logits = model(input_ids=ids, attention_mask=keep).logits[:, :-1].float()
+        target = ids[:, 1:].masked_fill(keep[:, 1:] == 0, -100)  # each next token that is not padding
+        nll += float(F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100, reduction="sum"))
+        tokens += int((target != -100).sum())
+    model.train(was_training)
+    return dict(perplexity=math.exp(nll / tokens), eval_loss=nll / tokens)
 
 # %% ../nbs/04_train.ipynb #db449a85
 def bootstrap_std(

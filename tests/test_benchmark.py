@@ -174,3 +174,18 @@ def test_oneshot_benchmark_records_each_unit_once(tmp_path, capsys):
     r["settings"]["power"] = 1.0
     (tmp_path / "results" / "row_magnitude_seed0.json").write_text(json.dumps(r))
     with pytest.raises(SystemExit, match="was made with another settings"): mod.main(argv)
+
+
+def test_oneshot_recovery_arm_distils_the_same_masks(tmp_path):
+    "`--recovery`: each unit's one-shot masks, then a distillation epoch with the masks enforced; recorded apart, once."
+    mod = bench_module("oneshot")
+    argv = ["--smoke", "--recovery", "--work", str(tmp_path)]
+    assert mod.main(argv) == 12
+    r = json.loads((tmp_path / "results-recovery" / "2of4_wanda_seed0.json").read_text())
+    assert r["recovery"]["sentences"] == 64 and r["train_seconds"] > 0 and r["kept"] == 0.5
+    assert sorted(r["dev"]) == sorted(r["oneshot_dev"]) == ["accuracy", "eval_loss"]
+    assert r["dev"] != r["oneshot_dev"]  # trained: the model moved
+    assert not (tmp_path / "results").exists()  # the one-shot arm's records are apart
+    stamps = [p.stat().st_mtime_ns for p in sorted((tmp_path / "results-recovery").iterdir())]
+    assert mod.main(argv) == 12
+    assert [p.stat().st_mtime_ns for p in sorted((tmp_path / "results-recovery").iterdir())] == stamps
