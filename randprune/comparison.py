@@ -46,8 +46,8 @@ def _dev_examples(runs:pd.DataFrame) -> float:
     if len(sizes) > 1: raise ValueError(f"{runs.task.iloc[0]}: runs evaluated on dev sets of {sorted(sizes)} examples")
     return sizes.pop() if sizes and runs.metric.iloc[0] == "accuracy" else math.nan
 
-_PAIRED = ["task", "arm", "seeds", "delta", "sd", "low", "high", "wins", "losses", "ties", "sign_p", "verdict",
-           "examples_delta", "examples_low", "examples_high", "time_ratio"]  # the columns, also of an empty table
+_PAIRED = ["task", "arm", "metric", "seeds", "delta", "sd", "low", "high", "wins", "losses", "ties", "sign_p",
+           "verdict", "examples_delta", "examples_low", "examples_high", "time_ratio"]  # also an empty table's columns
 
 def paired_differences(
     df:pd.DataFrame, # `analysis.batch_table`'s rows
@@ -61,10 +61,11 @@ def paired_differences(
     for task, g in df.groupby("task", sort=False):
         base, n_dev = g[g[axis] == baseline].set_index(seed_axis), _dev_examples(g)
         for arm, h in g[g[axis] != baseline].groupby(axis, sort=False):
-            p = h.set_index(seed_axis).join(base[["dev", "seconds"]], rsuffix="_base", how="inner")
+            p = h.set_index(seed_axis).join(base[["dev", "seconds"]].add_suffix("_base"), how="inner")
             s = paired_stats((p.dev - p.dev_base) * 100, confidence)
             examples = {f"examples_{k}": s[k] * n_dev / 100 for k in ("delta", "low", "high")}
-            rows.append(dict(task=task, arm=arm, **s, **examples, time_ratio=(p.seconds / p.seconds_base).mean()))
+            time_ratio = (p.seconds / p.seconds_base).mean()
+            rows.append(dict(task=task, arm=arm, metric=g.metric.iloc[0], **s, **examples, time_ratio=time_ratio))
     return pd.DataFrame(rows, columns=_PAIRED)
 
 # %% ../nbs/06b_comparison.ipynb #5d454dc0
@@ -198,7 +199,7 @@ def markdown_table(
     "The README's table: per task and arm, the paired difference from `baseline` with its interval, seeds, time ratio."
     head = [f"| task | arm | − {baseline} (points) | 95% interval | dev examples | seeds (+/−/=) | verdict "
             f"| time / {baseline}'s |", "|---|---|---|---|---|---|---|---|"]
-    row = lambda r: (f"| {r.task} | {r.arm} | {signed(r.delta)} | {interval(r.low, r.high)} | "
+    row = lambda r: (f"| {r.task} ({r.metric}) | {r.arm} | {signed(r.delta)} | {interval(r.low, r.high)} | "
                      f"{signed(r.examples_delta, 1)} | {r.seeds} ({r.wins}/{r.losses}/{r.ties}) | {r.verdict} | "
                      f"{r.time_ratio:.2f}x |")
     return "\n".join(head + [row(r) for r in pairs.itertuples()])

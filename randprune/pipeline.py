@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from tqdm.auto import tqdm
 
 from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, check_settings_finite, derive_seed,
@@ -16,7 +18,7 @@ from .core import (BERT_TARGETS, apply_masks, bundled_minilm, check_choice, chec
 from .dist import check_same_masks, is_main_process
 from .files import write_json
 from .machine import machine_info, resolve_precision
-from .data import DataConfig, get_task, load_glue, task_folder, tokenize
+from .data import DataConfig, compute_metrics, get_task, load_glue, task_folder, tokenize
 from .distill import DistillConfig
 from .runs import finished_run, resolved, resume, save_checkpoint, save_final, start_run, unlock_run
 from .models import check_model_folder, check_pair, load_model, load_tokenizer
@@ -30,7 +32,7 @@ from .schema import folder_field, non_identity_field
 
 # %% auto #0
 __all__ = ['Recipe', 'LastSchedule', 'FinetuneConfig', 'PruneConfig', 'prune_sections', 'finetune', 'Step', 'plan', 'prune',
-           'majority_rate']
+           'majority_score']
 
 # %% ../nbs/06_pipeline.ipynb #d05411d4
 Recipe = Literal["custom", "paper"]
@@ -217,9 +219,11 @@ def prune(data:DataConfig, training:TrainConfig, sampler:SamplerConfig, selectio
     return _finish(out, student, tokenizer, masks, task, teacher_dev, history, ds["dev"]["labels"],
                    machine_info(training.mixed_precision))
 
-def majority_rate(task, labels:list) -> float|None:
-    "The dev accuracy of always predicting the most frequent class (None for regression): the collapse line."
-    return None if task.labels is None else max(labels.count(c) for c in set(labels)) / len(labels)
+def majority_score(task, labels:list) -> float|None:
+    "The main dev metric of always predicting the most frequent class (None for regression): the collapse line."
+    if task.labels is None: return None
+    most = max(set(labels), key=labels.count)
+    return compute_metrics(task, np.full(len(labels), most), np.asarray(labels))[task.main_metric]
 
 def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history:list, dev_labels:list,
             machine:dict) -> dict:
@@ -227,7 +231,7 @@ def _finish(out:Path, student, tokenizer, masks, task, teacher_dev:dict, history
     save_final(out, student, tokenizer, masks, task.name)
     report = sparsity_report(student, masks).to_dict("records") if masks else None
     metrics = dict(task=task.name, teacher_dev=teacher_dev, dev=history[-1]["dev"],
-                   dev_majority=majority_rate(task, dev_labels), dev_examples=len(dev_labels), steps=history,
+                   dev_majority=majority_score(task, dev_labels), dev_examples=len(dev_labels), steps=history,
                    seconds=sum(h["seconds"] for h in history), sparsity=report, machine=machine)
     write_json(out/"metrics.json", metrics, default=str)
     unlock_run(out)
