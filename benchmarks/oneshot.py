@@ -13,7 +13,10 @@ skips the recorded ones and refuses a record made with other settings or another
 The recovery arm (`--recovery`, records in `benchmarks/results/oneshot-recovery/`): the same masks, then one
 distillation epoch from the dense teacher on the evidence students' 3,000 training sentences (their settings: lr 1e-4,
 batch 32, no weight decay or clipping, bf16), masks enforced; its dev accuracy beside the one-shot one. How much does
-retraining recover, and does the randomized masks' difference survive it?
+retraining recover, and does the randomized masks' difference survive it? A randomized unit whose masks are the
+deterministic unit's (the same digest: selection kept the top scores' mask in every matrix) is not trained again: the
+same masks and the same seeded training give the same model on the same machine, so it takes that unit's figures and
+says so (`trained_as`).
 
     python benchmarks/oneshot.py --budget 20      # one piece
     python benchmarks/oneshot.py --recovery --budget 20
@@ -28,6 +31,7 @@ from datasets import DatasetDict
 
 from randprune.core import BERT_TARGETS, prunable_parameters
 from randprune.data import DataConfig, get_task, load_glue, tokenize
+from randprune.dist import masks_digest
 from randprune.files import write_json
 from randprune.machine import machine_info
 from randprune.models import load_model, load_tokenizer
@@ -101,18 +105,36 @@ def pruned(path:str, batches, s:Settings, pattern:str, method:str, seed:int) -> 
     return model, masks, rows, time.perf_counter() - start
 
 
+def kept_share(masks:dict) -> float:
+    "The share of the masked weights kept."
+    return sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values())
+
+
 def record(path:str, tok, ds, batches, s:Settings, pattern:str, method:str, seed:int) -> dict:
     "One unit: the teacher pruned one-shot; its dev accuracy, per-matrix choices and errors, seconds."
     model, masks, rows, seconds = pruned(path, batches, s, pattern, method, seed)
     dev = evaluate(model, make_loader(ds["dev"], tok, 64), get_task("sst2"))
     return dict(pattern=pattern, method=method, seed=seed, dev=dev, seconds=seconds, matrices=rows,
-                kept=sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values()))
+                kept=kept_share(masks))
 
 
-def recovered(path:str, tok, ds, batches, s:Settings, r:Recovery, pattern:str, method:str, seed:int) -> dict:
+def record_path(results:Path, pattern:str, method:str, seed:int) -> Path:
+    "Where the record of unit (`pattern`, `method`, `seed`) is published."
+    return results/f"{pattern.replace(':', 'of')}_{method}_seed{seed}.json"
+
+
+def recovered(path:str, tok, ds, batches, s:Settings, r:Recovery, pattern:str, method:str, seed:int,
+              results:Path) -> dict:
     "One unit of the recovery arm: the one-shot masks, then `r.epochs` of distillation from the dense teacher."
     task = get_task("sst2")
     model, masks, rows, seconds = pruned(path, batches, s, pattern, method, seed)
+    digest = masks_digest(masks)
+    unit = dict(pattern=pattern, method=method, seed=seed, seconds=seconds, matrices=rows, kept=kept_share(masks),
+                masks_sha256=digest)
+    base = record_path(results, pattern, method.removeprefix("random_"), 0)
+    same = json.loads(base.read_text()) if method.startswith("random_") and base.is_file() else {}
+    if same.get("masks_sha256") == digest:  # the deterministic unit's masks, the same training: its model, bit for bit
+        return dict(unit, dev=same["dev"], oneshot_dev=same["oneshot_dev"], train_seconds=0., trained_as=same["method"])
     dev_loader = make_loader(ds["dev"], tok, 64)
     oneshot_dev, teacher = evaluate(model, dev_loader, task), load_model(path, task.num_labels).eval()
     start = time.perf_counter()
@@ -120,20 +142,19 @@ def recovered(path:str, tok, ds, batches, s:Settings, r:Recovery, pattern:str, m
     plan = TrainPlan(epochs=r.epochs, seed=r.seed, validate=False)
     train(model, dict(train=ds["students"]), tok, task, cfg, plan, Objective("kd", teacher), masks, report=Report(progress=False))
     train_seconds, dev = time.perf_counter() - start, evaluate(model, dev_loader, task)
-    return dict(pattern=pattern, method=method, seed=seed, dev=dev, oneshot_dev=oneshot_dev, seconds=seconds,
-                train_seconds=train_seconds, matrices=rows,
-                kept=sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values()))
+    return dict(unit, dev=dev, oneshot_dev=oneshot_dev, train_seconds=train_seconds)
 
 
 
 def load(folder=RESULTS) -> "pd.DataFrame":
-    "One row per recorded unit: pattern, method, seed, dev accuracy, seconds, mean reconstruction error, random wins."
+    "One row per unit: pattern, method, seed, dev, seconds, mean error, random wins; recovery: `oneshot_dev`, `trained_as`."
     import pandas as pd
     rows = [json.loads(f.read_text()) for f in sorted(Path(folder).glob("*.json"))]
     return pd.DataFrame([dict(pattern=r["pattern"], method=r["method"], seed=r["seed"], dev=r["dev"]["accuracy"],
                               seconds=r["seconds"], error=sum(m["error"] for m in r["matrices"]) / len(r["matrices"]),
-                              random_won=sum(m["chosen"] > 0 for m in r["matrices"]), matrices=len(r["matrices"]))
-                         for r in rows])
+                              random_won=sum(m["chosen"] > 0 for m in r["matrices"]), matrices=len(r["matrices"]),
+                              oneshot_dev=r.get("oneshot_dev", {}).get("accuracy"), trained_as=r.get("trained_as"))
+                         for r in rows]).dropna(axis=1, how="all")  # the recovery arm's columns, only there
 
 
 def comparison(df) -> "pd.DataFrame":
@@ -179,17 +200,17 @@ def main(argv=None) -> int:
     if r: identity["recovery"] = asdict(r)
     todo = units(s)
     for pattern, method, seed in todo:
-        out = results/f"{pattern.replace(':', 'of')}_{method}_seed{seed}.json"
+        out = record_path(results, pattern, method, seed)
         if check_record(out, identity): continue
         if budget.spent: break
-        unit = (recovered(path, tok, ds, batches, s, r, pattern, method, seed) if r else
+        unit = (recovered(path, tok, ds, batches, s, r, pattern, method, seed, results) if r else
                 record(path, tok, ds, batches, s, pattern, method, seed))
         rec = dict(identity, **unit, machine=machine_info(r.precision if r else "no"),
                    recorded=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         out.parent.mkdir(parents=True, exist_ok=True)
         write_json(out, rec)
         print(f"{pattern} {method} seed {seed}: dev {rec['dev']['accuracy']:.4f} ({rec['seconds']:.0f} s)", flush=True)
-    done = sum((results/f"{p.replace(':', 'of')}_{m}_seed{k}.json").exists() for p, m, k in todo)
+    done = sum(record_path(results, p, m, k).exists() for p, m, k in todo)
     print(progress_line(done, len(todo), "units"))
     return done
 

@@ -1,6 +1,6 @@
 """The benchmark scripts run and write their figures (tiny shapes and models; the real runs: `make bench`, `make quality`,
 `benchmarks/throughput.py`, `benchmarks/gpu/run.sh`)."""
-import json
+import argparse, json
 import os
 import subprocess
 import sys
@@ -189,3 +189,23 @@ def test_oneshot_recovery_arm_distils_the_same_masks(tmp_path):
     stamps = [p.stat().st_mtime_ns for p in sorted((tmp_path / "results-recovery").iterdir())]
     assert mod.main(argv) == 12
     assert [p.stat().st_mtime_ns for p in sorted((tmp_path / "results-recovery").iterdir())] == stamps
+
+
+def test_oneshot_recovery_reuses_only_identical_masks(tmp_path, monkeypatch):
+    "A randomized unit with the deterministic unit's masks takes its record; retrained, it gives the same model."
+    mod = bench_module("oneshot")
+    a = argparse.Namespace(smoke=True, work=str(tmp_path), teacher="")
+    s = mod.Settings(calibration=16, batch_size=8, max_seq_length=16, seeds=2)
+    r = mod.Recovery(sentences=64, batch_size=8, precision="no")
+    path, tok, ds, batches = mod.inputs(a, s, r)
+    monkeypatch.setitem(mod.METHODS, "random_magnitude", ("magnitude", 1))  # one candidate: the top scores' mask
+    unit = lambda method, results, seed=1: mod.recovered(path, tok, ds, batches, s, r, "row", method, seed, results)
+    base = unit("magnitude", tmp_path)
+    mod.record_path(tmp_path, "row", "magnitude", 0).write_text(json.dumps(base))
+    reused, retrained = unit("random_magnitude", tmp_path), unit("random_magnitude", tmp_path / "none")
+    assert reused["trained_as"] == "magnitude" and reused["train_seconds"] == 0. and "trained_as" not in retrained
+    assert reused["masks_sha256"] == retrained["masks_sha256"] == base["masks_sha256"]
+    assert reused["dev"] == retrained["dev"] == base["dev"]  # the premise: the same masks, the same model, bit for bit
+    monkeypatch.setitem(mod.METHODS, "random_magnitude", ("magnitude", 8))
+    other = unit("random_magnitude", tmp_path, seed=0)  # seed 0's draws win 3 of the 12 matrices
+    assert other["masks_sha256"] != base["masks_sha256"] and "trained_as" not in other  # other masks: trained
