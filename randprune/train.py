@@ -89,6 +89,15 @@ def make_scheduler(optimizer:torch.optim.Optimizer, config:TrainConfig, steps:in
     if config.schedule == "constant": return get_constant_schedule_with_warmup(optimizer, warmup)
     return get_linear_schedule_with_warmup(optimizer, warmup, steps)
 
+# %% ../nbs/04_train.ipynb #8c1723ca
+@contextlib.contextmanager
+def _evaluating(model:nn.Module, device=None):
+    "`model` in eval mode inside, its own mode back after (an error too); yields the device its batches go to."
+    was_training = model.training
+    model.eval()
+    try: yield device or next(model.parameters()).device
+    finally: model.train(was_training)
+
 # %% ../nbs/04_train.ipynb #d75e6746
 def make_loader(
     ds, # a tokenized split
@@ -111,16 +120,13 @@ def make_loader(
 def predict(model:nn.Module, loader:DataLoader, device=None,
             cast:Callable=contextlib.nullcontext) -> tuple[torch.Tensor, torch.Tensor]:
     "`model`'s logits (float, on the CPU) and the labels of every example of `loader`, each forward under `cast()`."
-    was_training = model.training
-    model.eval()
-    device = device or next(model.parameters()).device
     preds, labels = [], []
-    for batch in loader:
-        batch = {k: v.to(device) for k, v in batch.items()}
-        with cast(): logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits
-        preds.append(logits.float().cpu())  # metrics and losses in fp32, whatever the forward pass ran in
-        labels.append(batch["labels"].cpu())
-    model.train(was_training)
+    with _evaluating(model, device) as device:
+        for batch in loader:
+            batch = {k: v.to(device) for k, v in batch.items()}
+            with cast(): logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits
+            preds.append(logits.float().cpu())  # metrics and losses in fp32, whatever the forward pass ran in
+            labels.append(batch["labels"].cpu())
     return torch.cat(preds), torch.cat(labels)
 
 def task_metrics(task:Task, logits:torch.Tensor, labels:torch.Tensor) -> dict[str, float]:
@@ -140,15 +146,14 @@ def perplexity(
     loader:DataLoader, # batches of `input_ids` and `attention_mask` (right-padded)
 ) -> dict[str, float]:
     "`model`'s perplexity on the text of `loader`, and its mean next-token loss (`eval_loss`), over the real tokens."
-    was_training, device, nll, tokens = model.training, next(model.parameters()).device, 0., 0
-    model.eval()
-    for batch in loader:
-        ids, keep = batch["input_ids"].to(device), batch["attention_mask"].to(device)
-        logits = model(input_ids=ids, attention_mask=keep).logits[:, :-1].float()
-        target = ids[:, 1:].masked_fill(keep[:, 1:] == 0, -100)  # each next token that is not padding
-        nll += float(F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100, reduction="sum"))
-        tokens += int((target != -100).sum())
-    model.train(was_training)
+    nll, tokens = 0., 0
+    with _evaluating(model) as device:
+        for batch in loader:
+            ids, keep = batch["input_ids"].to(device), batch["attention_mask"].to(device)
+            logits = model(input_ids=ids, attention_mask=keep).logits[:, :-1].float()
+            target = ids[:, 1:].masked_fill(keep[:, 1:] == 0, -100)  # each next token that is not padding
+            nll += float(F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100, reduction="sum"))
+            tokens += int((target != -100).sum())
     return dict(perplexity=math.exp(nll / tokens), eval_loss=nll / tokens)
 
 # %% ../nbs/04_train.ipynb #db449a85
