@@ -152,8 +152,14 @@ def oneshot() -> list[str]:
     df = bench.load(RESULTS/"oneshot")
     rows = bench.markdown_table(bench.comparison(df)).splitlines()
     det = df[~df.method.str.startswith("random_")].set_index(["pattern", "method"]).dev
-    return rows + [f"magnitude {det['row', 'magnitude']:.3f} and Wanda {det['row', 'wanda']:.3f} at 50% per row",
-                   f"{det['2:4', 'magnitude']:.3f} and {det['2:4', 'wanda']:.3f} at 2:4"]
+    said = lambda d: [f"Magnitude {d['row', 'magnitude']:.3f} and Wanda {d['row', 'wanda']:.3f} at 50% per row",
+                      f"{d['2:4', 'magnitude']:.3f} and {d['2:4', 'wanda']:.3f} at 2:4"]
+    rec = bench.load(RESULTS/"oneshot-recovery")
+    rc = bench.comparison(rec).set_index(["pattern", "method"]).loc[("2:4", "random_magnitude")]
+    rec_det = rec[~rec.method.str.startswith("random_")].set_index(["pattern", "method"]).dev
+    return (rows + [line.replace("Magnitude", "magnitude") for line in said(det)]
+            + bench.markdown_table(bench.comparison(rec)).splitlines() + said(rec_det)
+            + [f"end {signed(rc.delta)} points [{signed(rc.low)}, {signed(rc.high)}] from magnitude's"])
 
 
 CHECKS = [selection_signal, evidence_cpu, evidence_v3, oneshot, emep_cost, precision, export, scaling, throughput]
