@@ -18,7 +18,7 @@ from .dist import is_main_process
 from .distill import DistillConfig
 from .experiment import with_recipe
 from .export import export_pruned
-from .oneshot import OneshotConfig, OneshotRunConfig, oneshot
+from .oneshot import ONESHOT_CONFIGS, OneshotConfig, OneshotRunConfig, oneshot
 from .pipeline import FinetuneConfig, PruneConfig, finetune, prune, prune_sections
 from .runs import read_metrics, resolved
 from .schema import settings
@@ -57,7 +57,7 @@ COMMANDS = {
               "Masks for a pretrained model at every stage, with a sparsity and randomness report."),
     "ablate": ((AblateConfig,),
                "Run a grid of experiment notebooks (papermill), skipping finished runs, then the comparison notebook."),
-    "oneshot": ((DataConfig, OneshotConfig, OneshotRunConfig), "Prune a fine-tuned model in one pass from calibration "
+    "oneshot": (ONESHOT_CONFIGS, "Prune a fine-tuned model in one pass from calibration "
                 "batches, without retraining: magnitude or Wanda scores, N:M patterns, random candidates per matrix; "
                 "rerun the same command to resume after the last matrix done."),
 }

@@ -70,12 +70,12 @@ def parameter_defaults(
 
 def check_parameters(
     params:dict, # name -> value
-    known:list[str]|None=None, # the valid names (None: `parameter_names()`)
+    configs:tuple=EXPERIMENT_CONFIGS, # the config dataclasses whose fields are the valid names
 ):
-    "Refuse unknown parameter names, suggesting the closest known ones."
-    known = parameter_names() if known is None else known
+    "Refuse unknown parameter names, suggesting the closest known ones, and values not of their field's type."
+    known = parameter_names(configs)
     bad = [k for k in params if k not in known]
-    if not bad: return check_types(params)
+    if not bad: return check_types(params, configs)
     near = lambda k: f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, known, 1)) else ""
     hints = [f"{k!r}{near(k)}" for k in bad]
     raise ValueError(f"unknown parameter{'s' * (len(bad) > 1)} {', '.join(hints)}; known parameters: "
@@ -99,15 +99,15 @@ def _comment(doc:str) -> str:
 
 def parameters_source(
     configs:tuple=EXPERIMENT_CONFIGS, # config dataclasses
+    explicit:bool=True, # end with `_explicit`, the names `randprune ablate` sets (its grids run the notebook)
 ) -> str:
-    "The parameters cell of the experiment notebook: every field = its default, with its docment."
+    "The parameters cell of an experiment notebook: every field = its default, with its docment."
     lines = []
     for cls in configs:
         lines.append(f"# {cls.__name__}")
         lines += [f"{s.name} = {s.default!r} # {_comment(s.help)}" for s in settings(cls)]
-    lines += ["# the names set explicitly: a list, from `randprune ablate`; None means those that differ from their "
-              "defaults",
-              "_explicit = None"]
+    if explicit: lines += ["# the names set explicitly: a list, from `randprune ablate`; None means those that differ "
+                           "from their defaults", "_explicit = None"]
     return "\n".join(lines)
 
 # %% ../nbs/07_experiment.ipynb #42943f2e

@@ -28,8 +28,9 @@ from .train import evaluate, make_loader, perplexity
 from .schema import folder_field, non_identity_field
 
 # %% auto #0
-__all__ = ['Score', 'SelectBy', 'PROGRESS', 'OneshotConfig', 'input_gram', 'candidate_masks', 'reconstruction_error', 'LayerLog',
-           'oneshot_masks', 'output_gap', 'select_models', 'OneshotRunConfig', 'calibration_batches', 'oneshot']
+__all__ = ['Score', 'SelectBy', 'PROGRESS', 'ONESHOT_CONFIGS', 'OneshotConfig', 'input_gram', 'candidate_masks',
+           'reconstruction_error', 'LayerLog', 'oneshot_masks', 'output_gap', 'select_models', 'OneshotRunConfig',
+           'calibration_batches', 'oneshot']
 
 # %% ../nbs/05d_oneshot.ipynb #14895f03
 Score = Literal["magnitude", "wanda"]
@@ -256,6 +257,9 @@ def calibration_batches(
     pick = torch.randperm(len(train), generator=as_generator(derive_seed(seed, "calibration")))[:n].sort().values
     loader = make_loader(train.select(pick.tolist()), tokenizer, batch_size)
     return [{k: v for k, v in b.items() if k != "labels"} for b in loader]
+
+# %% ../nbs/05d_oneshot.ipynb #66b629c6
+ONESHOT_CONFIGS = (DataConfig, OneshotConfig, OneshotRunConfig) # a one-shot run's configs
 
 # %% ../nbs/05d_oneshot.ipynb #1748c139
 def _finish(out:Path, model, tokenizer, masks, task, dense:dict, dev:dict, rows:list, config:OneshotConfig,

@@ -7,12 +7,15 @@ import pytest
 import yaml
 
 from randprune.experiment import parameter_names, parameters_source
+from randprune.oneshot import ONESHOT_CONFIGS
+from randprune.pipeline import FinetuneConfig, finetune
 from randprune.files import read_jsonl
 from randprune.testing import fake_batch, tiny_run
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = ROOT/"nbs"/"experiments"/"prune_glue.ipynb"
 ANALYSIS = ROOT/"nbs"/"experiments"/"ablation.ipynb"
+ONESHOT_NB = ROOT/"nbs"/"experiments"/"oneshot.ipynb"
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
@@ -28,6 +31,28 @@ def test_parameters_cell_is_generated_from_the_config_defaults():
     cells = json.loads(NB.read_text())["cells"]
     cell = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
     assert "".join(cell["source"]) == parameters_source(), "regenerate it: nbs/experiments/prune_glue.ipynb's parameters cell"
+
+def test_oneshot_parameters_cell_is_generated_from_its_configs():
+    "The one-shot notebook's parameters are `randprune oneshot`'s flags, with their defaults and comments."
+    assert list(pm.inspect_notebook(str(ONESHOT_NB))) == parameter_names(ONESHOT_CONFIGS)
+    cell = next(c for c in json.loads(ONESHOT_NB.read_text())["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assert "".join(cell["source"]) == parameters_source(ONESHOT_CONFIGS, explicit=False), "regenerate it"
+
+@pytest.mark.slow
+def test_papermill_runs_oneshot(tmp_path):
+    "The one-shot notebook prunes a tiny fine-tuned BERT at 2:4 with 3 candidates per matrix; a misspelt parameter stops it."
+    t = tiny_run(tmp_path)
+    finetune(t.data, t.training, FinetuneConfig(model=t.model, out=str(tmp_path/"dense"), epochs=2.), progress=False)
+    params = dict(glue_dir=t.data.glue_dir, max_seq_length=16, model=str(tmp_path/"dense"/"final"), out=str(tmp_path/"run"),
+                  pattern="2:4", candidates=3, calibration=16, batch_size=8)
+    pm.execute_notebook(str(ONESHOT_NB), str(tmp_path/"executed.ipynb"), progress_bar=False, parameters=params)
+    m = json.loads((tmp_path/"run"/"metrics.json").read_text())
+    assert m["steps"][0]["name"] == "one-shot 2:4" and m["steps"][0]["sparsity"] == .5
+    assert len(m["matrices"]) == 12 and all(len(r["errors"]) == 3 for r in m["matrices"])
+    assert (tmp_path/"run"/"plots.png").stat().st_size > 10_000
+    with pytest.raises(pm.PapermillExecutionError, match="did you mean 'pattern'"):
+        pm.execute_notebook(str(ONESHOT_NB), str(tmp_path/"typo.ipynb"), progress_bar=False,
+                            parameters=dict(params, patern="2:4", out=str(tmp_path/"typo")))
 
 @pytest.mark.slow
 def test_papermill_runs_prune_glue(tiny, tmp_path):
