@@ -52,6 +52,8 @@ def test_gpu_benchmark_smoke(tmp_path):
                        env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
     assert p.stdout.index("training samples/s") < p.stdout.index("MCSS - IMP")  # the throughput is printed first
+    s24 = json.loads((out / "sparse24.json").read_text())  # 2:4 timing first: on CPU the dense path only
+    assert s24["sparse"] == "skipped: no CUDA (smoke)" and s24["matrices"] == 12 and s24["rows"][0]["dense_ms"] > 0
     r = json.loads((out / "results.json").read_text())
     assert r["samples_per_s"] > 0 and r["train_sizes"] == {"sst2": 160} and r["settings"]["smoke"] is True
     assert sorted((x["seed"], x["method"]) for x in r["runs"]) == [("0", "imp"), ("0", "mcss"), ("1", "imp"), ("1", "mcss")]

@@ -3,8 +3,9 @@
     benchmarks/gpu/run.sh                 # on the GPU machine, with the bundle beside it (`make gpu-bundle` builds it)
     benchmarks/gpu/run.sh --smoke         # the rehearsal on CPU: a tiny random BERT on synthetic data (a CI test)
 
-It prints the measured training samples/s first, sizes each task's training subset from it so that the batch fits
-`--budget_s` (the full training set where it fits, the stated subset where not), fine-tunes one dense teacher per
+It first times the bundled model at 2:4 against dense (`sparse24.py`: semi-structured sparse kernels, fp16; a few
+seconds, into `sparse24.json`), then prints the measured training samples/s, sizes each task's training subset from
+it so that the batch fits `--budget_s` (the full training set where it fits, the stated subset where not), fine-tunes one dense teacher per
 task, runs every (task, seed, method) with `--recipe paper` (`--parallel` runs at once on the one GPU), and ends
 with the paired MCSS - IMP differences (95% t intervals) and the time ratio. The run folders go to `--work`; the
 small result files (results.json, summary.txt) to `--out`.
@@ -24,6 +25,9 @@ from randprune.experiment import paper_recipe
 from randprune.models import load_model, load_tokenizer
 from randprune.testing import tiny_run
 from randprune.train import Objective, Report, TrainConfig, TrainPlan, train
+
+sys.path.insert(0, str(Path(__file__).parent))
+import sparse24  # noqa: E402  (beside this file)
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = ("mrpc", "stsb", "sst2")
@@ -131,6 +135,9 @@ def main(argv=None) -> dict:
     a = ap.parse_args(argv)
     start, device = time.perf_counter(), torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
     if not a.smoke and device == "cpu": sys.exit("no GPU: run with --smoke to rehearse on CPU")
+    smoke = ["--smoke", "--repeats", "2", "--warmup", "1", "--batch_sizes", "2", "--seq_len", "16"]
+    where = smoke if a.smoke else ["--model", str(Path(a.bundle)/"model")]
+    sparse24.main(where + ["--out", str(Path(a.out)/"sparse24.json")])
     model, glue = inputs(a)
     sps = samples_per_s(model, glue, a.tasks[0], 16 if a.smoke else 64, 3 if a.smoke else 30)
     print(f"{device}: {sps:.0f} training samples/s (KD, one run, {a.tasks[0]})", flush=True)
