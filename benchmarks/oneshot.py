@@ -29,7 +29,7 @@ from pathlib import Path
 
 from datasets import DatasetDict
 
-from randprune.core import BERT_TARGETS, prunable_parameters
+from randprune.core import BERT_TARGETS, MaskSet, prunable_parameters
 from randprune.data import DataConfig, get_task, load_glue, tokenize
 from randprune.dist import masks_digest
 from randprune.files import write_json
@@ -105,17 +105,12 @@ def pruned(path:str, batches, s:Settings, pattern:str, method:str, seed:int) -> 
     return model, masks, rows, time.perf_counter() - start
 
 
-def kept_share(masks:dict) -> float:
-    "The share of the masked weights kept."
-    return sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values())
-
-
 def record(path:str, tok, ds, batches, s:Settings, pattern:str, method:str, seed:int) -> dict:
     "One unit: the teacher pruned one-shot; its dev accuracy, per-matrix choices and errors, seconds."
     model, masks, rows, seconds = pruned(path, batches, s, pattern, method, seed)
     dev = evaluate(model, make_loader(ds["dev"], tok, 64), get_task("sst2"))
     return dict(pattern=pattern, method=method, seed=seed, dev=dev, seconds=seconds, matrices=rows,
-                kept=kept_share(masks))
+                kept=1 - MaskSet(masks).sparsity)
 
 
 def record_path(results:Path, pattern:str, method:str, seed:int) -> Path:
@@ -129,8 +124,8 @@ def recovered(path:str, tok, ds, batches, s:Settings, r:Recovery, pattern:str, m
     task = get_task("sst2")
     model, masks, rows, seconds = pruned(path, batches, s, pattern, method, seed)
     digest = masks_digest(masks)
-    unit = dict(pattern=pattern, method=method, seed=seed, seconds=seconds, matrices=rows, kept=kept_share(masks),
-                masks_sha256=digest)
+    unit = dict(pattern=pattern, method=method, seed=seed, seconds=seconds, matrices=rows,
+                kept=1 - MaskSet(masks).sparsity, masks_sha256=digest)
     base = record_path(results, pattern, method.removeprefix("random_"), 0)
     same = json.loads(base.read_text()) if method.startswith("random_") and base.is_file() else {}
     if same.get("masks_sha256") == digest:  # the deterministic unit's masks, the same training: its model, bit for bit

@@ -24,26 +24,24 @@ from randprune.patterns import check_pattern, grouped_mask
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def masked_2of4(model:torch.nn.Module) -> int:
-    "Multiply every prunable weight of `model` by its magnitude 2:4 mask, in place; how many matrices."
+def masked_2of4(model:torch.nn.Module) -> list[str]:
+    "Multiply every prunable weight of `model` by its magnitude 2:4 mask, in place; their names."
     params = prunable_parameters(model, BERT_TARGETS)
     with torch.no_grad():
         for name, p in params.items():
             mask = grouped_mask(p.abs(), "2:4")
             check_pattern(mask, "2:4", name)
             p.mul_(mask)
-    return len(params)
+    return list(params)
 
 
-def to_semi_structured(model:torch.nn.Module) -> int:
-    "Swap every prunable (2:4-masked) weight of `model` for its semi-structured sparse form; how many matrices."
+def to_semi_structured(model:torch.nn.Module, names:list[str]):
+    "Swap the (2:4-masked) weights `names` of `model` for their semi-structured sparse form."
     from torch.sparse import to_sparse_semi_structured
     modules = dict(model.named_modules())
-    params = prunable_parameters(model, BERT_TARGETS)
-    for name in params:
+    for name in names:
         linear = modules[name.removesuffix(".weight")]
         linear.weight = torch.nn.Parameter(to_sparse_semi_structured(linear.weight.detach()), requires_grad=False)
-    return len(params)
 
 
 @torch.no_grad()
@@ -86,19 +84,19 @@ def main(argv=None) -> dict:
         return {}
     device = "cuda" if cuda else "cpu"
     model = encoder(a).to(device).eval()
-    matrices = masked_2of4(model)
+    names = masked_2of4(model)
     batches = {bs: dict(input_ids=torch.randint(model.config.vocab_size, (bs, a.seq_len),
                                                 generator=torch.Generator().manual_seed(bs)).to(device))
                for bs in a.batch_sizes}
     dense = {bs: timed(model, x, a.repeats, a.warmup) for bs, x in batches.items()}
     rows = [dict(batch_size=bs, dense_ms=ms) for bs, (ms, _) in dense.items()]
     if cuda:
-        to_semi_structured(model)
+        to_semi_structured(model, names)
         for r in rows:
             r["sparse_ms"], out = timed(model, batches[r["batch_size"]], a.repeats, a.warmup)
             r["speedup"] = r["dense_ms"] / r["sparse_ms"]
             r["max_abs_diff"] = float((out - dense[r["batch_size"]][1]).abs().max())
-    result = dict(model="tiny BERT" if a.smoke else a.model, matrices=matrices, seq_len=a.seq_len, rows=rows,
+    result = dict(model="tiny BERT" if a.smoke else a.model, matrices=len(names), seq_len=a.seq_len, rows=rows,
                   device=torch.cuda.get_device_name() if cuda else "cpu", torch=torch.__version__,
                   sparse="measured" if cuda else "skipped: no CUDA (smoke)")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
