@@ -185,14 +185,17 @@ def finished_runs(
 
 def batch_table(
     batch:str|Path, # a batch folder (or a published copy)
+    metric:str|None=None, # the dev metric to read (None: each task's main one); NaN where a run did not record it
 ) -> pd.DataFrame:
-    "One row per finished run of a batch folder: labels, main dev metric, teacher's, pruning seconds, dev set facts."
+    "One row per finished run of a batch folder: labels, a dev metric, the teacher's, pruning seconds, dev set facts."
     rows = []
     for folder, labels, m in finished_runs(batch):
-        key = get_task(m["task"]).main_metric
+        main = get_task(m["task"]).main_metric
+        key = metric or main
         machine = m.get("machine") or {}  # runs from before it was recorded: unknown
-        rows.append(dict(run=folder.name, **{"task": m["task"], **labels}, metric=key, dev=m["dev"][key],
-                         teacher=m["teacher_dev"][key], seconds=m["seconds"], majority=m.get("dev_majority"),
+        rows.append(dict(run=folder.name, **{"task": m["task"], **labels}, metric=key, dev=m["dev"].get(key, math.nan),
+                         teacher=m["teacher_dev"].get(key, math.nan), seconds=m["seconds"],
+                         majority=m.get("dev_majority") if key == main else None,  # recorded in the main metric
                          dev_examples=m.get("dev_examples"),
                          cpu=machine.get("cpu", "unknown"), precision=machine.get("precision", "unknown")))
     if not rows: raise FileNotFoundError(f"no finished runs in {batch}")

@@ -80,10 +80,15 @@ def published_pairs(
     baseline:str="imp", # the arm every other is compared with, in each batch
     axis:str="method", # the axis whose values (arms) are compared
     seed_axis:str="seed", # the axis runs are paired on
+    also:tuple=("accuracy",), # dev metrics compared too where a task's main metric is another and its runs record them
 ) -> pd.DataFrame:
-    "`paired_differences` of every batch under `folder`, with a `batch` column naming it."
-    pairs = lambda b: paired_differences(batch_table(b), baseline, axis, seed_axis).assign(batch=b.name)
-    parts = [pairs(b) for b in published_batches(folder)]
+    "`paired_differences` of every batch under `folder` in its main metric and `also`'s, a `batch` column naming it."
+    parts = []
+    for b in published_batches(folder):
+        main, *others = [batch_table(b, m) for m in (None, *also)]
+        others = [t[t.dev.notna() & (main.metric != t.metric)] for t in others]
+        pairs = [paired_differences(t, baseline, axis, seed_axis) for t in [main, *others] if len(t)]
+        parts += [p.assign(batch=b.name) for p in pairs]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_PAIRED, "batch"])
 
 # %% ../nbs/06b_comparison.ipynb #25172b3a
@@ -97,7 +102,7 @@ def headline(
         return f"no interval yet: every arm has too few paired seeds (< {MIN_SEEDS}) or no spread"
     shown = pairs[pairs.verdict.isin(["better", "worse"])]
     if shown.empty: return "no difference measurable at this budget: every 95% interval contains 0"
-    line = lambda r: (f"{r.task}: {r.arm} {r.verdict} than {baseline}, {r.delta:+.2f} points "
+    line = lambda r: (f"{r.task} ({r.metric}): {r.arm} {r.verdict} than {baseline}, {r.delta:+.2f} points "
                       f"[{r.low:+.2f}, {r.high:+.2f}]")
     return "; ".join(line(r) for r in shown.itertuples())
 
@@ -163,7 +168,7 @@ def plot_forest(
     baseline:str="imp", # what the arms were compared with
     ax=None, # matplotlib axes (None: a new figure)
 ):
-    "Every task and arm's mean paired difference from `baseline` with its interval; hollow and labelled without one."
+    "Each task, metric and arm's mean paired difference from `baseline`, its interval; hollow and labelled without one."
     ax = ax or _plt().subplots(figsize=(6.5, .45 * len(pairs) + 1.2))[1]
     for y, r in enumerate(pairs.itertuples()):
         interval = not math.isnan(r.low)
@@ -171,7 +176,7 @@ def plot_forest(
         ax.plot(r.delta, y, "o", c="C0", mfc="C0" if interval else "white")
         if not interval: ax.annotate(r.verdict, (r.delta, y), xytext=(6, 0), textcoords="offset points", va="center")
     ax.axvline(0, c="gray", ls="--", lw=1)
-    ax.set(yticks=range(len(pairs)), yticklabels=[f"{r.task}: {r.arm}" for r in pairs.itertuples()],
+    ax.set(yticks=range(len(pairs)), yticklabels=[f"{r.task} ({r.metric}): {r.arm}" for r in pairs.itertuples()],
            xlabel=f"paired difference from {baseline} (points; 95% t interval)", ylim=(len(pairs) - .5, -.5))
     return ax
 

@@ -131,17 +131,19 @@ def fake_metrics(
     mcss:bool=False, # two candidates per stage (IMP's and a randomized one), else none
     majority:float|None=None, # the dev set's majority-class rate (None: not recorded)
     dev_examples:int|None=None, # the dev set's size (None: not recorded)
+    others:float=.1, # each further metric of the task (MRPC's accuracy after its F1) ends this much below the one before
 ) -> dict:
     "A finished two-stage run's `metrics.json`: dev `dev` at the end, 0.05 higher after stage 1."
-    key = get_task(task).main_metric
+    metrics = get_task(task).metrics
+    below = lambda x: {k: x - i * others for i, k in enumerate(metrics)}  # the main metric at x
     rival = dev - .01 if winner == 0 else dev + .03  # the randomized candidate's score: below IMP's, or 3 noises above
     cands = [dict(stage=1, candidate=0, ratio=None, differs=0., score=dev, seconds=sec / 10, winner=winner == 0,
                   noise=.02),
              dict(stage=1, candidate=1, ratio=1e-4, differs=.1, score=rival, seconds=sec / 10, winner=winner == 1,
                   paired_noise=.01)] if mcss else None
-    steps = [dict(name=f"stage {i}", sparsity=s, validation_best=dev, dev={key: dev + (2 - i) * .05}, seconds=sec / 2,
+    steps = [dict(name=f"stage {i}", sparsity=s, validation_best=dev, dev=below(dev + (2 - i) * .05), seconds=sec / 2,
                   candidates=cands) for i, s in enumerate([.5, .75], 1)]
-    return dict(task=task, dev={key: dev}, teacher_dev={key: .9}, seconds=sec, steps=steps, dev_majority=majority,
+    return dict(task=task, dev=below(dev), teacher_dev=below(.9), seconds=sec, steps=steps, dev_majority=majority,
                 dev_examples=dev_examples,
                 sparsity=[dict(name="l.weight", shape=[2, 2], numel=4, kept=1, sparsity=.75, pruned_weights_zero=True)])
 
@@ -149,7 +151,7 @@ def fake_metrics(
 def fake_batch(
     d:Path, # the batch folder to write (a teacher folder that is not a run goes in it too)
     devs:dict, # (task, method, seed) -> (dev, seconds) or (dev, seconds, winner)
-    **kwargs, # `fake_metrics`'s `majority` and `dev_examples`, for every run
+    **kwargs, # `fake_metrics`'s `majority`, `dev_examples` and `others`, for every run
 ) -> Path:
     "A batch folder of fake finished runs, labelled like `randprune ablate`'s; methods starting `mcss` have candidates."
     (d/"teacher-sst2").mkdir(parents=True)
