@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .analysis import _plt, batch_table, finished_runs
@@ -14,8 +15,9 @@ from .data import get_task
 from .scores import margin_noise
 
 # %% auto #0
-__all__ = ['MIN_SEEDS', 'SPREAD_TOL', 'paired_stats', 'paired_differences', 'published_batches', 'published_pairs', 'headline',
-           'gate_failures', 'selection_summary', 'plot_forest', 'signed', 'interval', 'markdown_table']
+__all__ = ['MIN_SEEDS', 'SPREAD_TOL', 'paired_stats', 'seeds_needed', 'paired_differences', 'published_batches',
+           'published_pairs', 'headline', 'gate_failures', 'selection_summary', 'plot_forest', 'signed', 'interval',
+           'markdown_table']
 
 # %% ../nbs/06b_comparison.ipynb #e7ef30d9
 MIN_SEEDS = 3 # paired seeds an interval needs: fewer give the verdict "too few seeds", never an interval
@@ -38,6 +40,20 @@ def paired_stats(
     low, high = out["delta"] - half, out["delta"] + half
     verdict = "better" if low > 0 else "worse" if high < 0 else "not distinguishable"
     return dict(out, low=low, high=high, verdict=verdict)
+
+# %% ../nbs/06b_comparison.ipynb #51112b49
+def seeds_needed(
+    sd:float, # the paired differences' standard deviation (points), e.g. `paired_stats`'s `sd`
+    half:float=.5, # the interval's half-width wanted (points)
+    confidence:float=.95, # of the t interval
+    most:int=10_000, # seeds past which it gives up (NaN)
+) -> float:
+    "The fewest paired seeds (at least `MIN_SEEDS`) whose t interval is at most `half` either side, at spread `sd`."
+    from scipy.stats import t as student
+    if math.isnan(sd): return math.nan
+    n = np.arange(MIN_SEEDS, most + 1)
+    fits = np.flatnonzero(student.ppf((1 + confidence) / 2, n - 1) * sd / np.sqrt(n) <= half)
+    return int(n[fits[0]]) if len(fits) else math.nan
 
 # %% ../nbs/06b_comparison.ipynb #ee446d72
 def _dev_examples(runs:pd.DataFrame) -> float:
