@@ -99,11 +99,11 @@ def published_pairs(
     also:tuple=("accuracy",), # dev metrics compared too where a task's main metric is another and its runs record them
 ) -> pd.DataFrame:
     "`paired_differences` of every batch under `folder` in its main metric and `also`'s, a `batch` column naming it."
-    parts = []
+    parts, main_metric = [], lambda t: t.task.map(lambda task: get_task(task).main_metric)
     for b in published_batches(folder):
-        main, *others = [batch_table(b, m) for m in (None, *also)]
-        others = [t[t.dev.notna() & (main.metric != t.metric)] for t in others]
-        pairs = [paired_differences(t, baseline, axis, seed_axis) for t in [main, *others] if len(t)]
+        tables = [batch_table(b, m) for m in (None, *also)]
+        extra = [t[t.dev.notna() & (main_metric(t) != t.metric)] for t in tables[1:]]
+        pairs = [paired_differences(t, baseline, axis, seed_axis) for t in [tables[0], *extra] if len(t)]
         parts += [p.assign(batch=b.name) for p in pairs]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_PAIRED, "batch"])
 
