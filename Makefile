@@ -92,8 +92,9 @@ signal: $(STAMP)
 	$(BIN)/python benchmarks/selection_signal.py --budget $(SIGNAL_BUDGET)
 
 # The evidence benchmark, v3 (issue 34): IMP vs MCSS vs MCSS with the margin rule vs one random mask on SST-2, paired
-# by seed (benchmarks/evidence_v3_sst2.yaml), then how much randomness (evidence_v3_randomness.yaml), then MRPC
-# (evidence_v3_mrpc.yaml: IMP vs MCSS vs one random mask, its own teacher). One piece: each
+# by seed (benchmarks/evidence_v3_sst2.yaml, seeds 0-15), then how much randomness (evidence_v3_randomness.yaml). MRPC
+# (evidence_v3_mrpc.yaml, its own teacher TEACHER_MRPC) is paused: its students end at the majority class at 16x in
+# this budget (benchmarks/results/evidence-v3-mrpc-pilot/); add it back to EVIDENCE_GRIDS to run it. One piece: each
 # grid in turn gets what is left of EVIDENCE_BUDGET minutes for new runs (a running one ends; a finished grid skips),
 # each run's small files published into benchmarks/results/evidence-v3/ the moment it ends (commit them); rerun to go
 # on where it stopped. Once a grid's every run is in, the comparison notebook runs on its published copy with its
@@ -101,13 +102,13 @@ signal: $(STAMP)
 # published runs (tools/evidence_table.py). `make quality` is this.
 EVIDENCE_BUDGET ?= 30
 EVIDENCE = benchmarks/results/evidence-v3
-EVIDENCE_GRIDS = benchmarks/evidence_v3_sst2.yaml benchmarks/evidence_v3_randomness.yaml benchmarks/evidence_v3_mrpc.yaml
+EVIDENCE_GRIDS = benchmarks/evidence_v3_sst2.yaml benchmarks/evidence_v3_randomness.yaml
 quality: evidence
 evidence: $(STAMP)
 	$(BIN)/randprune finetune $(TEACHER_FLAGS) --out $(TEACHER)
-	$(BIN)/randprune finetune $(TEACHER_MRPC_FLAGS) --out $(TEACHER_MRPC)
 	mkdir -p $(EVIDENCE) && cp $(TEACHER)/metrics.json $(EVIDENCE)/teacher-metrics.json
-	cp $(TEACHER_MRPC)/metrics.json $(EVIDENCE)/teacher-mrpc-metrics.json
+	$(if $(filter %mrpc.yaml,$(EVIDENCE_GRIDS)),$(BIN)/randprune finetune $(TEACHER_MRPC_FLAGS) --out $(TEACHER_MRPC) \
+		&& cp $(TEACHER_MRPC)/metrics.json $(EVIDENCE)/teacher-mrpc-metrics.json)
 	start=$$(date +%s); for grid in $(EVIDENCE_GRIDS); do \
 		left=$$(( $(EVIDENCE_BUDGET) - ($$(date +%s) - start) / 60 )); [ $$left -gt 0 ] || break; \
 		$(BIN)/randprune ablate $$grid --runs runs/evidence-v3 --publish $(EVIDENCE) --budget $$left || exit 1; \
