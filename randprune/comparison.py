@@ -80,7 +80,7 @@ def paired_differences(
             p = h.set_index(seed_axis).join(base[["dev", "seconds"]].add_suffix("_base"), how="inner")
             s = paired_stats((p.dev - p.dev_base) * 100, confidence)
             examples = {f"examples_{k}": s[k] * n_dev / 100 for k in ("delta", "low", "high")}
-            time_ratio = (p.seconds / p.seconds_base).mean()
+            time_ratio = (p.seconds / p.seconds_base).median()  # the median: robust to a seed slowed by other work
             rows.append(dict(task=task, arm=arm, metric=g.metric.iloc[0], **s, **examples, time_ratio=time_ratio))
     return pd.DataFrame(rows, columns=_PAIRED)
 
@@ -219,7 +219,7 @@ def markdown_table(
 ) -> str:
     "The README's table: per task and arm, the paired difference from `baseline` with its interval, seeds, time ratio."
     head = [f"| task | arm | − {baseline} (points) | 95% interval | dev examples | seeds (+/−/=) | verdict "
-            f"| time / {baseline}'s |", "|---|---|---|---|---|---|---|---|"]
+            f"| time / {baseline}'s (median) |", "|---|---|---|---|---|---|---|---|"]
     row = lambda r: (f"| {r.task} ({r.metric}) | {r.arm} | {signed(r.delta)} | {interval(r.low, r.high)} | "
                      f"{signed(r.examples_delta, 1)} | {r.seeds} ({r.wins}/{r.losses}/{r.ties}) | {r.verdict} | "
                      f"{r.time_ratio:.2f}x |")
