@@ -16,9 +16,10 @@ from .analysis import finished_runs
 from .core import to_json
 from .experiment import check_parameters, experiment_configs, fill_templates, teacher_run
 from .files import claim_output
+from .machine import machine_kind
 from .methods import stored_method
 from .runs import RunInUse, _older_run, lock_run, unlock_run
-from .units import Budget, check_teacher, progress_line, publish_unit, unit_status
+from .units import Budget, check_machine, check_teacher, progress_line, publish_unit, unit_status
 
 # %% auto #0
 __all__ = ['PACKAGE', 'EXPERIMENTS', 'RESULT_FILES', 'Grid', 'load_grid', 'copy_notebooks', 'expand', 'check_analysis', 'run_one',
@@ -280,12 +281,14 @@ def _conclude(grid:Grid, config:AblateConfig, points:list, batch_dir:Path, pub:P
 def _plan(points:list, mine:list, batch_dir:Path, pub:Path|None) -> tuple[dict, list]:
     "The shard's summary so far (finished or published: skipped; refused: failed) and the grid points left to run."
     summary, todo = dict(finished=[], skipped=[], failed={}), []
+    machine = _refused_machine(pub) if pub and mine else None
     for run_id, labels, params in mine:
         status = point_status(batch_dir, pub, run_id, params)
         if status == "finished" and pub:  # finished before publishing was asked for: published now
             status = _attempt_publish(batch_dir/run_id, pub/run_id, params)
         if status in ("finished", "published"): summary["skipped"].append(run_id)
         elif status != "todo": summary["failed"][run_id] = status
+        elif machine: summary["failed"][run_id] = machine
         elif pub and (why := _refused_teacher(batch_dir/run_id, pub, params)): summary["failed"][run_id] = why
         else: todo.append((run_id, labels, params))
     return summary, todo
@@ -355,7 +358,9 @@ def publish_run(
     published:Path, # its published folder, PUBLISH/BATCH/RUN-ID (must not exist)
     params:dict, # its parameters
 ):
-    "Publish a finished run's `RESULT_FILES` with its teacher's digest, after checking that digest against the batch's."
+    "Publish a finished run's `RESULT_FILES` with its teacher's digest, after checking it and the run's machine."
+    if ran_on := json.loads((folder/"metrics.json").read_text()).get("machine"):
+        check_machine(published.parent, machine_kind(ran_on))
     teacher = _teacher(folder, params)
     record = dict(teacher=teacher, teacher_sha256=check_teacher(published.parent, teacher))
     publish_unit([folder/f for f in RESULT_FILES], published, record)
@@ -371,4 +376,9 @@ def _refused_teacher(folder:Path, pub:Path, params:dict) -> str|None:
     teacher = _teacher(folder, params)
     if not (Path(teacher)/"model.safetensors").exists(): return None  # fine-tuned by the run, checked when published
     try: check_teacher(pub, teacher)
+    except ValueError as e: return str(e)
+
+def _refused_machine(pub:Path) -> str|None:
+    "Why no grid point may run here (the batch's published runs ran on another kind of machine), or None."
+    try: check_machine(pub)
     except ValueError as e: return str(e)

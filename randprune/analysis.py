@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data import get_task
+from .machine import machine_kind
 from .runs import read_metrics
 from .scores import margin_noise
 
@@ -197,7 +198,7 @@ def batch_table(
                          teacher=m["teacher_dev"].get(key, math.nan), seconds=m["seconds"],
                          majority=m.get("dev_majority") if key == main else None,  # recorded in the main metric
                          dev_examples=m.get("dev_examples"),
-                         cpu=machine.get("cpu", "unknown"), precision=machine.get("precision", "unknown")))
+                         cpu=machine_kind(machine) if machine else "unknown", precision=machine.get("precision", "unknown")))
     if not rows: raise FileNotFoundError(f"no finished runs in {batch}")
     return pd.DataFrame(rows)
 

@@ -12,7 +12,7 @@ import torch
 
 # %% auto #0
 __all__ = ['FLAGS', 'CPUINFO', 'PROBE_SIZE', 'PROBE_REPEATS', 'FAST_BF16', 'NATIVE_BF16', 'cpu_flags', 'cpu_model',
-           'bf16_speedup', 'resolve_precision', 'machine_info']
+           'bf16_speedup', 'resolve_precision', 'machine_info', 'machine_kind']
 
 # %% ../nbs/00c_machine.ipynb #974a780c
 FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") # the CPU flags recorded with every run
@@ -66,13 +66,17 @@ def resolve_precision(
     gpu:bool|None=None, # whether training runs on a GPU (None: whether CUDA is available)
     speedup:Callable[[], float]=bf16_speedup, # measures bf16's speed-up (replaceable in tests)
     flags:Callable[[], set]=cpu_flags, # this CPU's flags (replaceable in tests)
-    announce:bool=True, # print the choice for `auto` (once per process)
+    announce:bool=True, # print the choice for `auto`, and a warning for a slow explicit bf16 (once per process)
 ) -> str:
     "The precision a run trains in: `requested`, with `auto` resolved for this machine."
-    if requested != "auto": return requested
     gpu = torch.cuda.is_available() if gpu is None else gpu
+    native = sorted(flags() & NATIVE_BF16) if not gpu and requested in ("auto", "bf16") else []
+    if requested == "bf16" and not gpu and not native and announce and (x := speedup()) < FAST_BF16:
+        _announce(requested, requested, f"as asked, but this CPU has no bf16 instructions: its bf16 matrix products are "
+                                        f"{x:.2f}x as fast as fp32's; `auto` would train in fp32")
+    if requested != "auto": return requested
     if gpu: chosen, why = "fp16", "a GPU"
-    elif native := sorted(flags() & NATIVE_BF16): chosen, why = "bf16", f"a CPU with {', '.join(native)}"
+    elif native: chosen, why = "bf16", f"a CPU with {', '.join(native)}"
     else:
         x = speedup()
         chosen, why = ("bf16" if x >= FAST_BF16 else "no"), f"bf16 matrix products {x:.1f}x as fast as fp32 on this CPU"
@@ -88,3 +92,13 @@ def machine_info(
     return dict(cpu=cpu_model(), flags=[f for f in FLAGS if f in flags], threads=torch.get_num_threads(),
                 torch=torch.__version__, gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                 bf16_speedup=round(bf16_speedup(), 2), precision=precision)
+
+# %% ../nbs/00c_machine.ipynb #5e1a7c21
+def machine_kind(
+    info:dict|None=None, # a run's recorded `machine` (`machine_info`'s); None: this machine
+) -> str:
+    "The kind of machine `info` describes, as one string: processor, its flags that matter, GPU."
+    info = machine_info() if info is None else info
+    flags = info.get("flags")
+    kind = f"{info.get('cpu') or 'unknown'} ({', '.join(flags) if flags is not None else 'flags unknown'})"
+    return f"{info['gpu']} on {kind}" if info.get("gpu") else kind

@@ -12,10 +12,12 @@ import torch
 
 from .core import to_json
 from .files import write_atomically
+from .machine import machine_kind
 from .runs import config_diff
 
 # %% auto #0
-__all__ = ['Budget', 'unit_status', 'publish_unit', 'check_record', 'weights_digest', 'check_teacher', 'progress_line']
+__all__ = ['Budget', 'unit_status', 'publish_unit', 'check_record', 'weights_digest', 'check_teacher', 'check_machine',
+           'progress_line']
 
 # %% ../nbs/09a_units.ipynb #4dd9728a
 @dataclass
@@ -104,6 +106,21 @@ def check_teacher(
                          f"{digest[:12]}, recorded {sorted(d[:12] for d in other)}): bring that teacher back, or "
                          "publish a new batch")
     return digest
+
+# %% ../nbs/09a_units.ipynb #6b0c31a1
+def check_machine(
+    published:Path, # the batch's published folder (its units' `metrics.json`, with the `machine` each ran on)
+    here:str|None=None, # the kind of machine a unit runs or ran on (None: this machine's, `machine_kind()`)
+) -> str:
+    "`here`, after checking that the batch's published units (those that recorded a machine) ran on that kind too."
+    here = here or machine_kind()
+    runs = [json.loads(p.read_text()).get("machine") for p in sorted(Path(published).glob("*/metrics.json"))]
+    kinds = {machine_kind(m) for m in runs if m}
+    if kinds and here not in kinds:
+        raise ValueError(f"this batch's published units ran on {'; '.join(sorted(kinds))}, not on {here}: runs on two "
+                         "kinds of machine are not like with like (times, and results to the last bit); run the batch "
+                         "there, or publish a new batch")
+    return here
 
 # %% ../nbs/09a_units.ipynb #2a892671
 def progress_line(

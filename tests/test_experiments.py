@@ -177,7 +177,7 @@ def test_shards_and_workers_give_the_unsharded_batch(tiny, tmp_path):
 
 @pytest.mark.slow
 def test_a_budgeted_batch_lands_run_by_run(tiny, tmp_path):
-    "A budget stops a batch after its first run, published at once; a rerun with the run folders gone (a new session) runs only the other, with the teacher rebuilt to the same digest; another teacher is refused."
+    "A budget stops a batch after its first run, published at once; a rerun with the run folders gone (a new session) runs only the other, with the teacher rebuilt to the same digest; another teacher, or another kind of machine, is refused."
     import shutil, torch
     from safetensors.torch import load_file, save_file
     _, params = tiny
@@ -203,3 +203,13 @@ def test_a_budgeted_batch_lands_run_by_run(tiny, tmp_path):
     third = _ablate(grid, tmp_path, "--publish", str(tmp_path/"results"))
     assert third.returncode == 1 and "is not the one this batch's published units distilled from" in third.stdout, third.stdout
     assert not (pub/runs[1]).exists()
+    m = json.loads((pub/runs[0]/"metrics.json").read_text())
+    (pub/runs[0]/"metrics.json").write_text(json.dumps(dict(m, machine=dict(m["machine"], cpu="Another CPU"))))
+    fourth = _ablate(grid, tmp_path, "--publish", str(tmp_path/"results"))  # the batch ran on another kind of machine
+    assert fourth.returncode == 1, fourth.stdout
+    assert "this batch's published units ran on Another CPU (" in fourth.stdout, fourth.stdout
+    assert not (pub/runs[1]).exists()
+    shutil.rmtree(tmp_path/"runs"/"b"/runs[1])
+    fifth = _ablate(grid, tmp_path, "--publish", str(tmp_path/"results"))  # refused before it starts: nothing trained
+    assert fifth.returncode == 1 and "0 ran" in fifth.stdout and "units ran on Another CPU (" in fifth.stdout, fifth.stdout
+    assert not (tmp_path/"runs"/"b"/runs[1]).exists()
