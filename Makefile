@@ -97,14 +97,16 @@ signal: $(STAMP)
 # this budget (benchmarks/results/evidence-v3-mrpc-pilot/); add it back to EVIDENCE_GRIDS to run it. One piece: each
 # grid in turn gets what is left of EVIDENCE_BUDGET minutes for new runs (a running one ends; a finished grid skips),
 # each run's small files published into benchmarks/results/evidence-v3/ the moment it ends (commit them); rerun to go
-# on where it stopped. Once a grid's every run is in, the comparison notebook runs on its published copy with its
-# gates (it fails, and so does this, if the batch is degenerate or thin); README's table is then rewritten from the
-# published runs (tools/evidence_table.py). `make quality` is this.
+# on where it stopped. It refuses at once on a kind of machine other than the published runs' (processor and flags,
+# tools/evidence_machine.py: so far an AMD EPYC with AVX512-BF16). Once a grid's every run is in, the comparison
+# notebook runs on its published copy with its gates (it fails, and so does this, if the batch is degenerate or thin);
+# README's table is then rewritten from the published runs (tools/evidence_table.py). `make quality` is this.
 EVIDENCE_BUDGET ?= 30
 EVIDENCE = benchmarks/results/evidence-v3
 EVIDENCE_GRIDS = benchmarks/evidence_v3_sst2.yaml benchmarks/evidence_v3_randomness.yaml
 quality: evidence
 evidence: $(STAMP)
+	$(BIN)/python tools/evidence_machine.py $(EVIDENCE) $(EVIDENCE_GRIDS)
 	$(BIN)/randprune finetune $(TEACHER_FLAGS) --out $(TEACHER)
 	mkdir -p $(EVIDENCE) && cp $(TEACHER)/metrics.json $(EVIDENCE)/teacher-metrics.json
 	$(if $(filter %mrpc.yaml,$(EVIDENCE_GRIDS)),$(BIN)/randprune finetune $(TEACHER_MRPC_FLAGS) --out $(TEACHER_MRPC) \

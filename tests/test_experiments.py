@@ -213,3 +213,14 @@ def test_a_budgeted_batch_lands_run_by_run(tiny, tmp_path):
     fifth = _ablate(grid, tmp_path, "--publish", str(tmp_path/"results"))  # refused before it starts: nothing trained
     assert fifth.returncode == 1 and "0 ran" in fifth.stdout and "units ran on Another CPU (" in fifth.stdout, fifth.stdout
     assert not (tmp_path/"runs"/"b"/runs[1]).exists()
+
+def test_make_evidence_refuses_another_kind_of_machine_at_once(tmp_path):
+    "tools/evidence_machine.py, `make evidence`'s first step: one line, exit 1, where the published runs ran elsewhere."
+    run = tmp_path/"sst2"/"seed=0_method=imp"  # the SST-2 grid's batch, published under tmp_path
+    script = [sys.executable, str(ROOT/"tools"/"evidence_machine.py"), str(tmp_path), str(ROOT/"benchmarks"/"evidence_v3_sst2.yaml")]
+    assert subprocess.run(script, capture_output=True, text=True).returncode == 0  # nothing published: any machine
+    run.mkdir(parents=True)
+    (run/"metrics.json").write_text(json.dumps(dict(machine=dict(cpu="Another CPU", flags=["avx2"], gpu=None))))
+    r = subprocess.run(script, capture_output=True, text=True)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("make evidence: this batch's published units ran on Another CPU (avx2), not on "), r.stderr
