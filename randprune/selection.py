@@ -189,8 +189,8 @@ def emep_training(
     selection:SelectionConfig, # EMEP's learning rate, warm-up and evaluation period
 ) -> TrainConfig:
     "A candidate's EMEP settings (the pipeline's and the callback's): linear schedule, EMEP's lr and warm-up."
-    return replace(training, lr=selection.emep_lr, schedule="linear", keep_best=False, early_stopping=0,
-                   warmup_ratio=selection.emep_warmup_ratio, eval_every=selection.emep_eval_every)
+    return replace(training, lr=selection.emep_lr, schedule="linear", keep_best=False, best_metric="",
+                   early_stopping=0, warmup_ratio=selection.emep_warmup_ratio, eval_every=selection.emep_eval_every)
 
 def score_of(
     evaluations:list[float], # a candidate's EMEP evaluations, in order

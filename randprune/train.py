@@ -50,6 +50,9 @@ class TrainConfig:
     max_grad_norm:float = 1. # gradient clipping (0 = none)
     eval_every:int = 50 # evaluate on the validation split every N steps (and at the end of a run)
     keep_best:bool = True # end a run with its best-validation weights
+    # the validation metric `keep_best` and `early_stopping` follow: "" = the task's main metric, another of its
+    # metrics, or "eval_loss" (lower is better; on MRPC the all-"paraphrase" answer has the best F1)
+    best_metric:str = ""
     early_stopping:int = 0 # stop a run after N evaluations without a better validation score (0 = never)
     # "no", "fp16", "bf16", or "auto": fp16 on a GPU, bf16 on a CPU where it is fast, else fp32
     mixed_precision:Precision = "no"
@@ -244,6 +247,11 @@ class Evaluator:
                  cast:Callable=contextlib.nullcontext): # the validation passes' precision (the training's autocast)
         self.loader, self.task, self.config, self.report = loader, task, config, report
         self.only_last, self.cast = only_last, cast
+        self.key = config.best_metric or task.main_metric  # followed; `best`: the main metric where it is best
+        if self.key not in (*task.metrics, "eval_loss"):
+            raise ValueError(f"best_metric {self.key!r} is not a validation metric of {task.name}: "
+                             f"{', '.join(task.metrics)}, eval_loss")
+        self.lower, self.followed = self.key == "eval_loss", math.inf if self.key == "eval_loss" else -math.inf
         self.history, self.losses, self.best, self.best_step, self.best_state = [], [], -math.inf, 0, None
         self.since_best = 0 # evaluations since the best one
         self.steps, self.last = [], None # every step's loss, the last evaluation's logits
@@ -266,10 +274,15 @@ class Evaluator:
         self.losses = []
         self.history.append(row)
         self.since_best += 1
-        if metrics and metrics[self.task.main_metric] > self.best:
-            self.best, self.best_step, self.since_best = metrics[self.task.main_metric], step, 0
-            if self.config.keep_best: self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if metrics: self._track(metrics, step, model)
         return row
+
+    def _track(self, metrics:dict, step:int, model:nn.Module):
+        "Note `step`'s `metrics` if they are the best so far by `best_metric`, and keep the weights (if `keep_best`)."
+        x = metrics[self.key]
+        if not (x < self.followed if self.lower else x > self.followed): return
+        self.followed, self.best, self.best_step, self.since_best = x, metrics[self.task.main_metric], step, 0
+        if self.config.keep_best: self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     @property
     def stop(self) -> bool:
@@ -286,7 +299,7 @@ class Evaluator:
 class TrainResult:
     "What a training run did."
     steps:int # optimizer steps taken
-    best:float # best validation main metric
+    best:float # the validation main metric at the best evaluation (by `best_metric`)
     best_step:int # the step it was reached at
     history:list = field(default_factory=list) # every evaluation: step, loss, lr, metrics
     losses:list = field(default_factory=list) # every step's training loss, in order
