@@ -197,8 +197,8 @@ def batch_table(
         rows.append(dict(run=folder.name, **{"task": m["task"], **labels}, metric=key, dev=m["dev"].get(key, math.nan),
                          teacher=m["teacher_dev"].get(key, math.nan), seconds=m["seconds"],
                          majority=m.get("dev_majority") if key == main else None,  # recorded in the main metric
-                         dev_examples=m.get("dev_examples"),
-                         cpu=machine_kind(machine) if machine else "unknown", precision=machine.get("precision", "unknown")))
+                         dev_examples=m.get("dev_examples"), cpu=machine_kind(machine) if machine else "unknown",
+                         precision=machine.get("precision", "unknown")))
     if not rows: raise FileNotFoundError(f"no finished runs in {batch}")
     return pd.DataFrame(rows)
 
