@@ -251,7 +251,8 @@ class Evaluator:
         if self.key not in (*task.metrics, "eval_loss"):
             raise ValueError(f"best_metric {self.key!r} is not a validation metric of {task.name}: "
                              f"{', '.join(task.metrics)}, eval_loss")
-        self.lower, self.followed = self.key == "eval_loss", math.inf if self.key == "eval_loss" else -math.inf
+        self.lower = self.key == "eval_loss"
+        self.followed = math.inf if self.lower else -math.inf  # the followed metric's best value so far
         self.history, self.losses, self.best, self.best_step, self.best_state = [], [], -math.inf, 0, None
         self.since_best = 0 # evaluations since the best one
         self.steps, self.last = [], None # every step's loss, the last evaluation's logits
