@@ -16,14 +16,3 @@ def test_readme_names_every_subcommand():
     missing = [c for c in [*COMMANDS, "report", "export", "notebooks"] if f"randprune {c}" not in README]
     assert not missing, f"README.md does not mention: {missing}"
 
-
-def test_readme_selection_signal_table_is_what_the_records_give():
-    "The README's selection-signal table is computed from the committed records here, so it cannot drift from them."
-    from conftest import bench_module
-    sa = bench_module("signal_analysis")
-    records = sa.complete(sa.load(ROOT/"benchmarks"/"results"/"selection-signal"))
-    assert set(records.stage) == {1, 3}, "the README reports both stages"
-    table = sa.markdown_table(sa.signal_table(records))
-    lines = {line.strip() for line in README.splitlines()}  # the table sits indented in a list item
-    differs = "README.md's selection-signal table differs from the records:\n"
-    assert all(row in lines for row in table.splitlines()), differs + table
