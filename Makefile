@@ -98,13 +98,14 @@ signal: $(STAMP)
 # The evidence benchmark, v3 (issue 34): IMP vs MCSS vs MCSS with the margin rule vs one random mask on SST-2, paired
 # by seed (benchmarks/evidence_v3_sst2.yaml, seeds 0-15), then how much randomness (evidence_v3_randomness.yaml). MRPC
 # (evidence_v3_mrpc.yaml, its own teacher TEACHER_MRPC) is not run: every arm's students end at the majority class at
-# 16x in this budget (benchmarks/results/evidence-v3-mrpc-pilot/); add it to EVIDENCE_GRIDS to run it anyway. One piece: each
-# grid in turn gets what is left of EVIDENCE_BUDGET minutes for new runs (a running one ends; a finished grid skips),
-# each run's small files published into benchmarks/results/evidence-v3/ the moment it ends (commit them); rerun to go
-# on where it stopped. It refuses at once on a kind of machine other than the published runs' (processor and flags,
-# tools/evidence_machine.py: so far an AMD EPYC with AVX512-BF16). Once a grid's every run is in, the comparison
-# notebook runs on its published copy with its gates (it fails, and so does this, if the batch is degenerate or thin);
-# README's table is then rewritten from the published runs (tools/evidence_table.py). `make quality` is this.
+# 16x in this budget (benchmarks/results/evidence-v3-mrpc-pilot/); add it to EVIDENCE_GRIDS to run it anyway.
+# One piece: each grid in turn gets what is left of EVIDENCE_BUDGET minutes for new runs (a running one ends; a
+# finished grid skips), each run's small files published into benchmarks/results/evidence-v3/ the moment it ends
+# (commit them); rerun to go on where it stopped. It refuses at once on a kind of machine other than the published
+# runs' (processor and flags, tools/evidence_machine.py: so far an AMD EPYC with AVX512-BF16). Once a grid's every run
+# is in, the comparison notebook runs on its published copy with its gates (it fails, and so does this, if the batch
+# is degenerate or thin); README's table is then rewritten from the published runs (tools/evidence_table.py). `make
+# quality` is this.
 EVIDENCE_BUDGET ?= 30
 EVIDENCE = benchmarks/results/evidence-v3
 EVIDENCE_GRIDS = benchmarks/evidence_v3_sst2.yaml benchmarks/evidence_v3_randomness.yaml
